@@ -1,0 +1,144 @@
+/**
+ * @module config
+ * The one typed configuration. Each setting has a default, a key in the optional JSON config file,
+ * an env var `TOPICD_<NAME>` and a flag `--<name>`; later sources win: defaults < file < env < flags.
+ * This is the only module that reads the config file.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TopicdError } from '../errors.js';
+
+export interface Config {
+  /** Where the database, the CA, the server certificate and the credentials live. */
+  dataDir: string;
+  /** The data host name devices connect to; the server certificate names it. */
+  endpoint: string;
+  /** Interface for the data-plane listeners; undefined means every interface. */
+  host: string | undefined;
+  httpsPort: number;
+  mqttPort: number;
+  alpnPort: number;
+  controlPort: number;
+  /** The control plane speaks plain HTTP, so it stays on loopback unless told otherwise. */
+  controlHost: string;
+  /** 12 digits; undefined means the one created at the first start (kept in the data dir). */
+  accountId: string | undefined;
+  region: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+interface Setting {
+  key: keyof Config;
+  /** Flag name, kebab-case; env var is TOPICD_ + upper snake of it. */
+  flag: string;
+  kind: 'string' | 'port' | 'optional-string';
+  describe: string;
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { key: 'dataDir', flag: 'data-dir', kind: 'string', describe: 'data directory (database, CA, credentials)' },
+  { key: 'endpoint', flag: 'endpoint', kind: 'string', describe: 'data endpoint host name devices connect to' },
+  { key: 'host', flag: 'host', kind: 'optional-string', describe: 'interface the data-plane listeners bind (default: all)' },
+  { key: 'httpsPort', flag: 'https-port', kind: 'port', describe: 'HTTPS publish port (mutual TLS)' },
+  { key: 'mqttPort', flag: 'mqtt-port', kind: 'port', describe: 'MQTT over TLS port (mutual TLS)' },
+  { key: 'alpnPort', flag: 'alpn-port', kind: 'port', describe: 'ALPN port: x-amzn-http-ca to HTTPS, x-amzn-mqtt-ca to MQTT' },
+  { key: 'controlPort', flag: 'control-port', kind: 'port', describe: 'control-plane API port (AWS IoT REST, SigV4)' },
+  { key: 'controlHost', flag: 'control-host', kind: 'string', describe: 'interface the control plane binds' },
+  { key: 'accountId', flag: 'account-id', kind: 'optional-string', describe: 'AWS account id used in ARNs (12 digits)' },
+  { key: 'region', flag: 'region', kind: 'string', describe: 'AWS region used in ARNs and SigV4' },
+  { key: 'logLevel', flag: 'log-level', kind: 'string', describe: 'log level: fatal, error, warn, info, debug, trace, silent' },
+];
+
+export const DEFAULTS: Config = {
+  dataDir: './data',
+  endpoint: 'localhost',
+  host: undefined,
+  httpsPort: 8443,
+  mqttPort: 8883,
+  alpnPort: 443,
+  controlPort: 9000,
+  controlHost: '127.0.0.1',
+  accountId: undefined,
+  region: 'us-east-1',
+  logLevel: 'info',
+};
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const envName = (flag: string): string => `TOPICD_${flag.replace(/-/g, '_').toUpperCase()}`;
+const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+function coerce(setting: Setting, raw: unknown, source: string): unknown {
+  const where = source === 'flag' ? `--${setting.flag}` : `${source} (${setting.flag})`;
+  if (setting.kind === 'port') {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      throw new TopicdError('InvalidRequestException', `${where} must be a port number 0-65535, got ${JSON.stringify(raw)}`);
+    }
+    return n;
+  }
+  if (typeof raw !== 'string' || raw === '') {
+    throw new TopicdError('InvalidRequestException', `${where} must be a non-empty string, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+export interface ConfigSources {
+  /** Values from command-line flags, keyed by Config key (commander gives camelCase). */
+  flags?: Partial<Record<keyof Config, unknown>>;
+  env?: NodeJS.ProcessEnv;
+  /** Path of a JSON config file; also taken from --config / TOPICD_CONFIG by the caller. */
+  configFile?: string | undefined;
+}
+
+/** Builds the config: defaults < file < env < flags. Throws TopicdError naming the bad setting. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const config: Record<string, unknown> = { ...DEFAULTS };
+  const env = sources.env ?? process.env;
+  const filePath = sources.configFile ?? env.TOPICD_CONFIG;
+
+  if (filePath) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(filePath, 'utf8'));
+    } catch (err) {
+      throw new TopicdError('InvalidRequestException', `config file ${filePath}: ${(err as Error).message}`, { cause: err });
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new TopicdError('InvalidRequestException', `config file ${filePath}: must hold a JSON object`);
+    }
+    const known = new Map<string, Setting>();
+    for (const s of SETTINGS) {
+      known.set(s.flag, s);
+      known.set(camel(s.flag), s);
+    }
+    for (const [name, value] of Object.entries(parsed)) {
+      const setting = known.get(name);
+      if (!setting) throw new TopicdError('InvalidRequestException', `config file ${filePath}: unknown key "${name}"`);
+      config[setting.key] = coerce(setting, value, `config file ${filePath}`);
+    }
+  }
+  for (const s of SETTINGS) {
+    const raw = env[envName(s.flag)];
+    if (raw !== undefined && raw !== '') config[s.key] = coerce(s, raw, `env ${envName(s.flag)}`);
+  }
+  for (const s of SETTINGS) {
+    const raw = sources.flags?.[s.key];
+    if (raw !== undefined) config[s.key] = coerce(s, raw, 'flag');
+  }
+
+  const result = config as unknown as Config;
+  if (!LOG_LEVELS.has(result.logLevel)) {
+    throw new TopicdError('InvalidRequestException', `log-level must be one of ${[...LOG_LEVELS].join(', ')}, got "${result.logLevel}"`);
+  }
+  if (result.accountId !== undefined && !/^\d{12}$/.test(result.accountId)) {
+    throw new TopicdError('InvalidRequestException', `account-id must be 12 digits, got "${result.accountId}"`);
+  }
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(result.region)) {
+    throw new TopicdError('InvalidRequestException', `region must look like us-east-1, got "${result.region}"`);
+  }
+  result.dataDir = resolve(result.dataDir);
+  return result;
+}
+
+export { envName };

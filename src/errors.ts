@@ -1,0 +1,55 @@
+/**
+ * @module errors
+ * Typed errors with stable codes. Code below the edges throws these; only the edges (the HTTPS data
+ * plane, the control plane, the MQTT connection) map them to an AWS error type, an HTTP status or an
+ * MQTT reason code. Each `code` is the AWS error type name, so the control plane sends it as is.
+ */
+
+/** AWS error type name -> HTTP status, as the control plane (`iot`) and data plane (`iot-data`) send them. */
+export const AWS_ERROR_STATUS = {
+  InvalidRequestException: 400,
+  MalformedPolicyException: 400,
+  CertificateValidationException: 400,
+  RegistrationCodeValidationException: 400,
+  ThrottlingException: 400,
+  UnauthorizedException: 401,
+  ForbiddenException: 403,
+  ResourceNotFoundException: 404,
+  MethodNotAllowedException: 405,
+  CertificateStateException: 406,
+  ResourceAlreadyExistsException: 409,
+  DeleteConflictException: 409,
+  VersionConflictException: 409,
+  CertificateConflictException: 409,
+  ConflictException: 409,
+  LimitExceededException: 410,
+  RequestEntityTooLargeException: 413,
+  UnsupportedDocumentEncodingException: 415,
+  InternalFailureException: 500,
+  ServiceUnavailableException: 503,
+} as const satisfies Record<string, number>;
+
+export type AwsErrorType = keyof typeof AWS_ERROR_STATUS;
+
+/** An error a caller caused or may see; `code` is its AWS error type. */
+export class TopicdError extends Error {
+  readonly code: AwsErrorType;
+  readonly status: number;
+  /** Extra members of the AWS error body (ResourceAlreadyExists carries resourceId and resourceArn). */
+  readonly fields: Readonly<Record<string, string>>;
+
+  constructor(code: AwsErrorType, message: string, options?: { cause?: unknown; fields?: Record<string, string>; status?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = code;
+    this.code = code;
+    this.status = options?.status ?? AWS_ERROR_STATUS[code];
+    this.fields = options?.fields ?? {};
+  }
+}
+
+export const invalidRequest = (message: string): TopicdError => new TopicdError('InvalidRequestException', message);
+export const notFound = (message: string): TopicdError => new TopicdError('ResourceNotFoundException', message);
+export const alreadyExists = (message: string, resourceId: string, resourceArn: string): TopicdError =>
+  new TopicdError('ResourceAlreadyExistsException', message, { fields: { resourceId, resourceArn } });
+
+export const isTopicdError = (err: unknown): err is TopicdError => err instanceof TopicdError;

@@ -1,0 +1,128 @@
+/**
+ * @module store
+ * The Store port: everything topicd keeps durably. Backends (`sqlite/` now, `postgres/` for a cluster)
+ * implement it and pass the one contract suite in test/unit/store-contract.ts. Methods are grouped by
+ * noun. Everything is async so that a networked backend fits the same port; the SQLite backend simply
+ * resolves at once. The Store validates nothing about AWS rules: that is the registry's job.
+ */
+
+export type CertificateStatus =
+  | 'ACTIVE'
+  | 'INACTIVE'
+  | 'REVOKED'
+  | 'PENDING_TRANSFER'
+  | 'REGISTER_INACTIVE'
+  | 'PENDING_ACTIVATION';
+
+export const CERTIFICATE_STATUSES: readonly CertificateStatus[] = [
+  'ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION',
+];
+
+export interface ThingRow {
+  thingName: string;
+  thingId: string;
+  thingTypeName: string | null;
+  attributes: Record<string, string>;
+  version: number;
+  /** Epoch milliseconds. */
+  creationDate: number;
+}
+
+export interface CertificateRow {
+  /** Lowercase hex SHA-256 of the DER. */
+  certificateId: string;
+  certificatePem: string;
+  status: CertificateStatus;
+  /** Id of the CA certificate that issued it, when that CA is registered (or topicd's own root). */
+  caCertificateId: string | null;
+  /** The account that owns it. */
+  ownedBy: string;
+  certificateMode: 'DEFAULT' | 'SNI_ONLY';
+  /** Epoch milliseconds. */
+  creationDate: number;
+  lastModifiedDate: number;
+  /** Validity, epoch milliseconds. */
+  notBefore: number;
+  notAfter: number;
+  customerVersion: number;
+  generationId: string;
+}
+
+export interface AccessKeyRow {
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
+/** One page of a listing. `next` is an opaque token (the last key of the page), null on the last page. */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+export interface PageRequest {
+  /** Opaque token from a previous page's `next`. */
+  after?: string | undefined;
+  limit: number;
+  /** Listing order by key; ascending unless false. */
+  ascending?: boolean | undefined;
+}
+
+export interface ThingFilter {
+  attributeName?: string | undefined;
+  attributeValue?: string | undefined;
+  thingTypeName?: string | undefined;
+}
+
+export interface ThingStore {
+  get(thingName: string): Promise<ThingRow | undefined>;
+  /** Inserts; resolves false (and changes nothing) when the name is taken. */
+  insert(thing: ThingRow): Promise<boolean>;
+  /** Replaces the row with the same name; resolves false when it does not exist. */
+  update(thing: ThingRow): Promise<boolean>;
+  delete(thingName: string): Promise<boolean>;
+  list(page: PageRequest, filter?: ThingFilter): Promise<Page<ThingRow>>;
+}
+
+export interface CertificateStore {
+  get(certificateId: string): Promise<CertificateRow | undefined>;
+  insert(cert: CertificateRow): Promise<boolean>;
+  setStatus(certificateId: string, status: CertificateStatus, at: number): Promise<boolean>;
+  delete(certificateId: string): Promise<boolean>;
+  /** Ordered by creation date (then id). */
+  list(page: PageRequest): Promise<Page<CertificateRow>>;
+}
+
+/** Thing <-> principal attachments. A principal is an ARN (a certificate's, for now). */
+export interface ThingPrincipalStore {
+  attach(thingName: string, principal: string): Promise<void>;
+  detach(thingName: string, principal: string): Promise<boolean>;
+  principalsOf(thingName: string, page: PageRequest): Promise<Page<string>>;
+  thingsOf(principal: string, page: PageRequest): Promise<Page<string>>;
+  /** Removes every attachment of the thing or principal (used on delete). */
+  detachAllOfThing(thingName: string): Promise<void>;
+  countThingsOf(principal: string): Promise<number>;
+}
+
+export interface AccessKeyStore {
+  get(accessKeyId: string): Promise<AccessKeyRow | undefined>;
+  insert(key: AccessKeyRow): Promise<void>;
+  list(): Promise<AccessKeyRow[]>;
+  delete(accessKeyId: string): Promise<boolean>;
+}
+
+/** Small named values topicd keeps (the account id made at the first start, ...). */
+export interface MetaStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+export interface Store {
+  readonly meta: MetaStore;
+  readonly things: ThingStore;
+  readonly certificates: CertificateStore;
+  readonly thingPrincipals: ThingPrincipalStore;
+  readonly accessKeys: AccessKeyStore;
+  close(): Promise<void>;
+}
