@@ -62,7 +62,7 @@ export interface Page<T> {
 }
 
 export interface PageRequest {
-  /** Opaque token from a previous page's `next`. */
+  /** Opaque token from a previous page's `next`; a token the backend did not make rejects with InvalidRequestException. */
   after?: string | undefined;
   limit: number;
   /** Listing order by key; ascending unless false. */
@@ -79,9 +79,13 @@ export interface ThingStore {
   get(thingName: string): Promise<ThingRow | undefined>;
   /** Inserts; resolves false (and changes nothing) when the name is taken. */
   insert(thing: ThingRow): Promise<boolean>;
-  /** Replaces the row with the same name; resolves false when it does not exist. */
-  update(thing: ThingRow): Promise<boolean>;
-  delete(thingName: string): Promise<boolean>;
+  /**
+   * Replaces the row with the same name; resolves false when it does not exist or, when `ifVersion` is
+   * given, when the stored version differs (a compare-and-set, so concurrent updates cannot both win).
+   */
+  update(thing: ThingRow, ifVersion?: number): Promise<boolean>;
+  /** Resolves false when it does not exist or, when `ifVersion` is given, when the stored version differs. */
+  delete(thingName: string, ifVersion?: number): Promise<boolean>;
   list(page: PageRequest, filter?: ThingFilter): Promise<Page<ThingRow>>;
 }
 
@@ -92,6 +96,8 @@ export interface CertificateStore {
   delete(certificateId: string): Promise<boolean>;
   /** Ordered by creation date (then id). */
   list(page: PageRequest): Promise<Page<CertificateRow>>;
+  /** Every certificate's id and status, for the registry's in-memory hot-path map (no PEMs loaded). */
+  listStatuses(): Promise<Array<{ certificateId: string; status: CertificateStatus }>>;
 }
 
 /** Thing <-> principal attachments. A principal is an ARN (a certificate's, for now). */

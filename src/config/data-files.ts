@@ -1,0 +1,27 @@
+/**
+ * @module config/data-files
+ * The names of the files topicd keeps in its data dir, and the shape of runtime.json, in one small
+ * module that the server and the CLI both import (the CLI without loading the server).
+ */
+
+export const ROOT_CA_FILE = 'root-CA.pem';
+export const ROOT_KEY_FILE = 'root-CA.key';
+export const SERVER_CERT_FILE = 'server.pem.crt';
+export const SERVER_KEY_FILE = 'server.private.pem.key';
+export const DATABASE_FILE = 'topicd.db';
+/** The admin access key, as an AWS shared-credentials file. */
+export const CREDENTIALS_FILE = 'credentials';
+/** Written while topicd runs, removed when it stops: how the CLI finds it. */
+export const RUNTIME_FILE = 'runtime.json';
+
+/** What DATA/runtime.json holds. */
+export interface RuntimeInfo {
+  pid: number;
+  endpoint: string;
+  region: string;
+  accountId: string;
+  controlUrl: string;
+  httpsPort: number;
+  mqttPort: number;
+  alpnPort: number | null;
+}

@@ -1,0 +1,352 @@
+/**
+ * @module store/sqlite/sqlite-store
+ * The embedded Store backend: one SQLite file in WAL mode through better-sqlite3. Every statement is
+ * prepared once, when the store opens; the port's methods are async only to fit networked backends,
+ * the work itself is synchronous. Listings page by key (keyset pagination), never by offset, so a page
+ * costs the same however deep it is; the `next` token is the base64url JSON of the page's last key.
+ */
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { invalidRequest } from '../../errors.js';
+import type {
+  AccessKeyRow, AccessKeyStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, Page, PageRequest,
+  Store, ThingFilter, ThingPrincipalStore, ThingRow, ThingStore,
+} from '../store.js';
+import { MIGRATIONS } from './migrations.js';
+
+interface ThingRecord {
+  thing_name: string;
+  thing_id: string;
+  thing_type_name: string | null;
+  attributes: string;
+  version: number;
+  creation_date: number;
+}
+
+interface CertificateRecord {
+  certificate_id: string;
+  certificate_pem: string;
+  status: string;
+  ca_certificate_id: string | null;
+  owned_by: string;
+  certificate_mode: string;
+  creation_date: number;
+  last_modified_date: number;
+  not_before: number;
+  not_after: number;
+  customer_version: number;
+  generation_id: string;
+}
+
+interface AccessKeyRecord {
+  access_key_id: string;
+  secret_access_key: string;
+  created_at: number;
+}
+
+type Key = readonly (string | number)[];
+
+function encodeToken(key: Key): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/** Decodes a token into a key of the given column types; anything else is the caller's mistake. */
+function decodeToken(token: string, types: readonly ('string' | 'number')[]): Key {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  if (!Array.isArray(key) || key.length !== types.length || key.some((part, i) => typeof part !== types[i])) {
+    throw invalidRequest('The pagination token is not valid.');
+  }
+  return key as Key;
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`page limit must be a positive integer, got ${limit}`);
+  return limit;
+}
+
+/** Cuts the one extra row a listing fetched to learn whether another page follows. */
+function toPage<R, T>(records: R[], limit: number, toItem: (record: R) => T, keyOf: (record: R) => Key): Page<T> {
+  const more = records.length > limit;
+  const rows = more ? records.slice(0, limit) : records;
+  const last = rows[rows.length - 1];
+  return { items: rows.map(toItem), next: more && last !== undefined ? encodeToken(keyOf(last)) : null };
+}
+
+/** The four statements of one keyset listing: first page or after a key, in either order. */
+interface Keyset<P, R> {
+  firstAsc: Statement<[P], R>;
+  afterAsc: Statement<[P], R>;
+  firstDesc: Statement<[P], R>;
+  afterDesc: Statement<[P], R>;
+}
+
+/**
+ * Prepares a keyset listing. `where` filters (may be empty), `key` is the ordering column list and
+ * `keyParams` the matching named parameters, compared as a row value so a composite key pages right.
+ */
+function prepareKeyset<P extends object, R>(db: Db, select: string, where: string, key: string, keyParams: string): Keyset<P, R> {
+  const sql = (after: '>' | '<' | null, order: 'ASC' | 'DESC'): string => {
+    const conditions = [where, after ? `(${key}) ${after} (${keyParams})` : ''].filter((c) => c !== '');
+    const orderBy = key.split(',').map((column) => `${column.trim()} ${order}`).join(', ');
+    return `${select} ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT @limit`;
+  };
+  return {
+    firstAsc: db.prepare<P, R>(sql(null, 'ASC')) as Statement<[P], R>,
+    afterAsc: db.prepare<P, R>(sql('>', 'ASC')) as Statement<[P], R>,
+    firstDesc: db.prepare<P, R>(sql(null, 'DESC')) as Statement<[P], R>,
+    afterDesc: db.prepare<P, R>(sql('<', 'DESC')) as Statement<[P], R>,
+  };
+}
+
+function pickKeyset<P, R>(keyset: Keyset<P, R>, page: PageRequest): Statement<[P], R> {
+  const ascending = page.ascending !== false;
+  if (page.after === undefined) return ascending ? keyset.firstAsc : keyset.firstDesc;
+  return ascending ? keyset.afterAsc : keyset.afterDesc;
+}
+
+const toThing = (r: ThingRecord): ThingRow => ({
+  thingName: r.thing_name,
+  thingId: r.thing_id,
+  thingTypeName: r.thing_type_name,
+  attributes: JSON.parse(r.attributes) as Record<string, string>,
+  version: r.version,
+  creationDate: r.creation_date,
+});
+
+const toCertificate = (r: CertificateRecord): CertificateRow => ({
+  certificateId: r.certificate_id,
+  certificatePem: r.certificate_pem,
+  status: r.status as CertificateStatus,
+  caCertificateId: r.ca_certificate_id,
+  ownedBy: r.owned_by,
+  certificateMode: r.certificate_mode as CertificateRow['certificateMode'],
+  creationDate: r.creation_date,
+  lastModifiedDate: r.last_modified_date,
+  notBefore: r.not_before,
+  notAfter: r.not_after,
+  customerVersion: r.customer_version,
+  generationId: r.generation_id,
+});
+
+const toAccessKey = (r: AccessKeyRecord): AccessKeyRow => ({
+  accessKeyId: r.access_key_id, secretAccessKey: r.secret_access_key, createdAt: r.created_at,
+});
+
+/** Applies the migrations the database has not seen yet, each in its own transaction. */
+export function migrate(db: Db): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`database ${db.name} has schema version ${current}, newer than this topicd knows (${latest}); upgrade topicd`);
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      // PRAGMA takes no bound parameters; the version is a number from our own table.
+      db.pragma(`user_version = ${Math.trunc(migration.version)}`);
+    }).immediate();
+  }
+  return latest;
+}
+
+interface ThingListParams {
+  limit: number;
+  thingName: string | null;
+  thingTypeName: string | null;
+  attributeName: string | null;
+  attributeValue: string | null;
+}
+
+export class SqliteStore implements Store {
+  readonly meta: MetaStore;
+  readonly things: ThingStore;
+  readonly certificates: CertificateStore;
+  readonly thingPrincipals: ThingPrincipalStore;
+  readonly accessKeys: AccessKeyStore;
+  private readonly db: Db;
+
+  /** Opens (creating if needed) the database file and brings its schema up to date. */
+  static open(path: string): SqliteStore {
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      // In WAL mode NORMAL loses no committed data on a process crash, only possibly on power loss.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+      return new SqliteStore(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  private constructor(db: Db) {
+    this.db = db;
+    this.meta = this.metaStore();
+    this.things = this.thingStore();
+    this.certificates = this.certificateStore();
+    this.thingPrincipals = this.thingPrincipalStore();
+    this.accessKeys = this.accessKeyStore();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private metaStore(): MetaStore {
+    const get = this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+    const set = this.db.prepare<[string, string]>(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    return {
+      get: async (key) => get.get(key)?.value,
+      set: async (key, value) => { set.run(key, value); },
+    };
+  }
+
+  private thingStore(): ThingStore {
+    const db = this.db;
+    const get = db.prepare<[string], ThingRecord>('SELECT * FROM things WHERE thing_name = ?');
+    const insert = db.prepare<[Record<string, unknown>]>(`
+      INSERT INTO things (thing_name, thing_id, thing_type_name, attributes, version, creation_date)
+      VALUES (@thingName, @thingId, @thingTypeName, @attributes, @version, @creationDate)
+      ON CONFLICT (thing_name) DO NOTHING`);
+    const update = db.prepare<[Record<string, unknown>]>(`
+      UPDATE things SET thing_id = @thingId, thing_type_name = @thingTypeName, attributes = @attributes,
+        version = @version, creation_date = @creationDate
+      WHERE thing_name = @thingName AND (@ifVersion IS NULL OR version = @ifVersion)`);
+    const del = db.prepare<[Record<string, unknown>]>(
+      'DELETE FROM things WHERE thing_name = @thingName AND (@ifVersion IS NULL OR version = @ifVersion)');
+    // An attribute filter matches on the JSON object's members; json_each also covers names that a
+    // JSON path would need quoting for (AWS allows '.', '@', '/', ':', '#', ',').
+    const filter = `
+      (@thingTypeName IS NULL OR thing_type_name = @thingTypeName)
+      AND (@attributeName IS NULL OR EXISTS (SELECT 1 FROM json_each(things.attributes) a
+           WHERE a.key = @attributeName AND (@attributeValue IS NULL OR a.value = @attributeValue)))
+      AND (@attributeName IS NOT NULL OR @attributeValue IS NULL OR EXISTS (SELECT 1 FROM json_each(things.attributes) a
+           WHERE a.value = @attributeValue))`;
+    const list = prepareKeyset<ThingListParams, ThingRecord>(db, 'SELECT * FROM things', filter, 'thing_name', '@thingName');
+    const params = (thing: ThingRow): Record<string, unknown> => ({
+      thingName: thing.thingName,
+      thingId: thing.thingId,
+      thingTypeName: thing.thingTypeName,
+      attributes: JSON.stringify(thing.attributes),
+      version: thing.version,
+      creationDate: thing.creationDate,
+    });
+    return {
+      get: async (thingName) => {
+        const record = get.get(thingName);
+        return record && toThing(record);
+      },
+      insert: async (thing) => insert.run(params(thing)).changes > 0,
+      update: async (thing, ifVersion) => update.run({ ...params(thing), ifVersion: ifVersion ?? null }).changes > 0,
+      delete: async (thingName, ifVersion) => del.run({ thingName, ifVersion: ifVersion ?? null }).changes > 0,
+      list: async (page: PageRequest, f?: ThingFilter) => {
+        const limit = checkLimit(page.limit);
+        const after = page.after === undefined ? null : decodeToken(page.after, ['string'])[0] as string;
+        const records = pickKeyset(list, page).all({
+          limit: limit + 1,
+          thingName: after,
+          thingTypeName: f?.thingTypeName ?? null,
+          attributeName: f?.attributeName ?? null,
+          attributeValue: f?.attributeValue ?? null,
+        });
+        return toPage(records, limit, toThing, (r) => [r.thing_name]);
+      },
+    };
+  }
+
+  private certificateStore(): CertificateStore {
+    const db = this.db;
+    const get = db.prepare<[string], CertificateRecord>('SELECT * FROM certificates WHERE certificate_id = ?');
+    const insert = db.prepare<[CertificateRow]>(`
+      INSERT INTO certificates (certificate_id, certificate_pem, status, ca_certificate_id, owned_by, certificate_mode,
+        creation_date, last_modified_date, not_before, not_after, customer_version, generation_id)
+      VALUES (@certificateId, @certificatePem, @status, @caCertificateId, @ownedBy, @certificateMode,
+        @creationDate, @lastModifiedDate, @notBefore, @notAfter, @customerVersion, @generationId)
+      ON CONFLICT (certificate_id) DO NOTHING`);
+    const setStatus = db.prepare<[string, number, string]>(
+      'UPDATE certificates SET status = ?, last_modified_date = ? WHERE certificate_id = ?');
+    const del = db.prepare<[string]>('DELETE FROM certificates WHERE certificate_id = ?');
+    const statuses = db.prepare<[], { certificateId: string; status: CertificateStatus }>(
+      'SELECT certificate_id AS certificateId, status FROM certificates');
+    const list = prepareKeyset<{ limit: number; creationDate: number | null; certificateId: string | null }, CertificateRecord>(
+      db, 'SELECT * FROM certificates', '', 'creation_date, certificate_id', '@creationDate, @certificateId');
+    return {
+      get: async (certificateId) => {
+        const record = get.get(certificateId);
+        return record && toCertificate(record);
+      },
+      insert: async (cert) => insert.run(cert).changes > 0,
+      setStatus: async (certificateId, status, at) => setStatus.run(status, at, certificateId).changes > 0,
+      delete: async (certificateId) => del.run(certificateId).changes > 0,
+      list: async (page) => {
+        const limit = checkLimit(page.limit);
+        const after = page.after === undefined ? [null, null] : decodeToken(page.after, ['number', 'string']);
+        const records = pickKeyset(list, page).all({
+          limit: limit + 1, creationDate: after[0] as number | null, certificateId: after[1] as string | null,
+        });
+        return toPage(records, limit, toCertificate, (r) => [r.creation_date, r.certificate_id]);
+      },
+      listStatuses: async () => statuses.all(),
+    };
+  }
+
+  private thingPrincipalStore(): ThingPrincipalStore {
+    const db = this.db;
+    const attach = db.prepare<[string, string]>(
+      'INSERT INTO thing_principals (thing_name, principal) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    const detach = db.prepare<[string, string]>('DELETE FROM thing_principals WHERE thing_name = ? AND principal = ?');
+    const detachAll = db.prepare<[string]>('DELETE FROM thing_principals WHERE thing_name = ?');
+    const count = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM thing_principals WHERE principal = ?');
+    type Params = { limit: number; owner: string; after: string | null };
+    const principalsOf = prepareKeyset<Params, { principal: string }>(
+      db, 'SELECT principal FROM thing_principals', 'thing_name = @owner', 'principal', '@after');
+    const thingsOf = prepareKeyset<Params, { thing_name: string }>(
+      db, 'SELECT thing_name FROM thing_principals', 'principal = @owner', 'thing_name', '@after');
+    const afterOf = (page: PageRequest): string | null =>
+      page.after === undefined ? null : decodeToken(page.after, ['string'])[0] as string;
+    return {
+      attach: async (thingName, principal) => { attach.run(thingName, principal); },
+      detach: async (thingName, principal) => detach.run(thingName, principal).changes > 0,
+      principalsOf: async (thingName, page) => {
+        const limit = checkLimit(page.limit);
+        const records = pickKeyset(principalsOf, page).all({ limit: limit + 1, owner: thingName, after: afterOf(page) });
+        return toPage(records, limit, (r) => r.principal, (r) => [r.principal]);
+      },
+      thingsOf: async (principal, page) => {
+        const limit = checkLimit(page.limit);
+        const records = pickKeyset(thingsOf, page).all({ limit: limit + 1, owner: principal, after: afterOf(page) });
+        return toPage(records, limit, (r) => r.thing_name, (r) => [r.thing_name]);
+      },
+      detachAllOfThing: async (thingName) => { detachAll.run(thingName); },
+      countThingsOf: async (principal) => count.get(principal)?.n ?? 0,
+    };
+  }
+
+  private accessKeyStore(): AccessKeyStore {
+    const db = this.db;
+    const get = db.prepare<[string], AccessKeyRecord>('SELECT * FROM access_keys WHERE access_key_id = ?');
+    // A duplicate id is a bug (ids are random), so the constraint error is let through.
+    const insert = db.prepare<[string, string, number]>(
+      'INSERT INTO access_keys (access_key_id, secret_access_key, created_at) VALUES (?, ?, ?)');
+    const list = db.prepare<[], AccessKeyRecord>('SELECT * FROM access_keys ORDER BY created_at, access_key_id');
+    const del = db.prepare<[string]>('DELETE FROM access_keys WHERE access_key_id = ?');
+    return {
+      get: async (accessKeyId) => {
+        const record = get.get(accessKeyId);
+        return record && toAccessKey(record);
+      },
+      insert: async (key) => { insert.run(key.accessKeyId, key.secretAccessKey, key.createdAt); },
+      list: async () => list.all().map(toAccessKey),
+      delete: async (accessKeyId) => del.run(accessKeyId).changes > 0,
+    };
+  }
+}
