@@ -4,6 +4,25 @@
  * handle. `topicd start` (src/cli) and the tests call startTopicd; nothing else names a concrete backend.
  */
 import type { Config } from './config/config.js';
+import { DATABASE_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from './config/data-files.js';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server as NetServer } from 'node:net';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { OpenAuthorizer } from './auth/authorizer.js';
+import { Broker, AWS_BROKER_OPTIONS } from './broker/broker.js';
+import { AWS_LIMITS } from './broker/limits.js';
+import { createControlPlane } from './control/server.js';
+import { TopicdError } from './errors.js';
+import { createLogger } from './observe/logger.js';
+import { CertificateAuthority } from './pki/certificate-authority.js';
+import { accountIdFor, ensureAdminCredentials } from './registry/access-keys.js';
+import { Registry } from './registry/registry.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { ConnectionIndex } from './transports/connection-index.js';
+import { createHttpsPublishServer } from './transports/https-publish.js';
+import { serveMqtt } from './transports/mqtt-transport.js';
+import { createDataListener, type DataProtocol, type ListenerKind } from './transports/tls-listeners.js';
 
 export interface ListenerPorts {
   https: number;
@@ -13,21 +32,7 @@ export interface ListenerPorts {
   control: number;
 }
 
-/** What the CLI reads from DATA/runtime.json to find a running topicd. */
-export interface RuntimeInfo {
-  pid: number;
-  endpoint: string;
-  region: string;
-  accountId: string;
-  controlUrl: string;
-  httpsPort: number;
-  mqttPort: number;
-  alpnPort: number | null;
-}
-
-export const RUNTIME_FILE = 'runtime.json';
-export const CREDENTIALS_FILE = 'credentials';
-export const ROOT_CA_FILE = 'root-CA.pem';
+export { CREDENTIALS_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from './config/data-files.js';
 
 export interface RunningTopicd {
   readonly config: Config;
@@ -43,4 +48,154 @@ export interface RunningTopicd {
   banner(): string;
   /** Stops accepting, lets in-flight requests finish, flushes the store, closes everything. */
   close(): Promise<void>;
+}
+
+// ---- wiring ----
+
+/** Listens, turning a bind failure into one line that names the port and its flag. */
+function listen(server: NetServer, port: number, host: string | undefined, flag: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const why = err.code === 'EADDRINUSE' ? 'address already in use'
+        : err.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
+          : err.message;
+      reject(new TopicdError('InvalidRequestException', `cannot listen on port ${port} (--${flag}): ${why}`, { cause: err }));
+    };
+    server.once('error', onError);
+    server.listen({ port, host }, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function closeServer(server: NetServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+export async function startTopicd(config: Config): Promise<RunningTopicd> {
+  const log = createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+
+  const store = SqliteStore.open(join(config.dataDir, DATABASE_FILE));
+  const opened: Array<() => Promise<void>> = [() => store.close()];
+  const cleanup = async (): Promise<void> => {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    const accountId = await accountIdFor(store, config.accountId);
+    const ca = await CertificateAuthority.loadOrCreate(config.dataDir);
+    const server = await ca.ensureServerCertificate(config.endpoint);
+    const credentials = await ensureAdminCredentials(store, config.dataDir);
+    const registry = new Registry({ store, ca, accountId, region: config.region });
+    await registry.init();
+
+    const broker = new Broker(AWS_BROKER_OPTIONS);
+    const authorizer = new OpenAuthorizer((id) => registry.certificateStatus(id));
+    const connections = new ConnectionIndex();
+    registry.onCertificateChange(({ certificateId, status }) => {
+      if (status !== 'ACTIVE') connections.closeAll(certificateId, 'certificate-inactive');
+    });
+    const onError = (err: unknown, context: string): void => log.error({ err, context }, 'unexpected error');
+
+    const https = createHttpsPublishServer({
+      broker, authorizer, connections, onError,
+      topicLimits: AWS_LIMITS.topics,
+      maxPayloadBytes: AWS_LIMITS.maxPayloadBytes,
+    });
+    const mqttDeps = { broker, authorizer, connections, onError, limits: AWS_LIMITS };
+    const route = (socket: TLSSocket, protocol: DataProtocol): void => {
+      if (protocol === 'mqtt') serveMqtt(socket, mqttDeps);
+      else https.emit('connection', socket);
+    };
+    const material = { cert: server.certPem, key: server.keyPem, ca: [ca.rootCertificatePem] };
+    const makeListener = (kind: ListenerKind): NetServer => createDataListener(kind, material, route);
+
+    const warnings: string[] = [];
+    const httpsListener = makeListener('https');
+    const mqttListener = makeListener('mqtt');
+    const alpnListener = makeListener('alpn');
+    const httpsPort = await listen(httpsListener, config.httpsPort, config.host, 'https-port');
+    opened.push(() => closeServer(httpsListener));
+    const mqttPort = await listen(mqttListener, config.mqttPort, config.host, 'mqtt-port');
+    opened.push(() => closeServer(mqttListener));
+    let alpnPort: number | null = null;
+    try {
+      alpnPort = await listen(alpnListener, config.alpnPort, config.host, 'alpn-port');
+      opened.push(() => closeServer(alpnListener));
+    } catch (err) {
+      // AWS clients mostly use 8443/8883; a missing 443 (no privileges) should not stop a laptop setup.
+      warnings.push(`warning: ${(err as Error).message}; ALPN clients (x-amzn-http-ca, x-amzn-mqtt-ca) cannot connect`);
+    }
+
+    const control = await createControlPlane({
+      registry, accessKeys: store.accessKeys, endpoint: config.endpoint, region: config.region, accountId,
+      logger: log.child({ part: 'control' }),
+    });
+    let controlPort: number;
+    try {
+      await control.listen({ port: config.controlPort, host: config.controlHost });
+      const address = control.server.address();
+      controlPort = typeof address === 'object' && address ? address.port : config.controlPort;
+    } catch (err) {
+      await control.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new TopicdError('InvalidRequestException',
+        `cannot listen on port ${config.controlPort} (--control-port): ${code === 'EADDRINUSE' ? 'address already in use' : (err as Error).message}`, { cause: err });
+    }
+    opened.push(() => control.close());
+
+    const controlHostForUrl = config.controlHost.includes(':') ? `[${config.controlHost}]` : config.controlHost;
+    const controlUrl = `http://${controlHostForUrl}:${controlPort}`;
+    const ports: ListenerPorts = { https: httpsPort, mqtt: mqttPort, alpn: alpnPort, control: controlPort };
+    const caPath = join(config.dataDir, ROOT_CA_FILE);
+    const runtimePath = join(config.dataDir, RUNTIME_FILE);
+    const runtime: RuntimeInfo = {
+      pid: process.pid, endpoint: config.endpoint, region: config.region, accountId, controlUrl,
+      httpsPort, mqttPort, alpnPort,
+    };
+    writeFileSync(runtimePath, `${JSON.stringify(runtime, null, 2)}\n`, { mode: 0o600 });
+    for (const w of warnings) log.warn(w);
+
+    let closing: Promise<void> | undefined;
+    return {
+      config, accountId, ports, controlUrl, caPath, warnings,
+      credentialsPath: credentials.path,
+      banner: () => banner(config, ports, controlUrl, caPath, credentials.path),
+      close: () => (closing ??= (async () => {
+        rmSync(runtimePath, { force: true });
+        // Stop accepting first; then end idle keep-alive sockets and let in-flight requests finish.
+        const stops = [httpsListener, mqttListener, alpnListener].map((s) => (s.listening ? closeServer(s) : Promise.resolve()));
+        https.closeIdleConnections();
+        connections.closeEverything('shutdown');
+        await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, 5_000).unref())]);
+        https.closeAllConnections();
+        await control.close();
+        await store.close();
+        log.flush();
+      })()),
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+function banner(config: Config, ports: ListenerPorts, controlUrl: string, caPath: string, credentialsPath: string): string {
+  const host = config.endpoint;
+  const lines = [
+    'topicd is ready',
+    `  HTTPS publish   https://${host}:${ports.https}/topics/{topic}?qos=1   (mutual TLS)`,
+    `  MQTT            mqtts://${host}:${ports.mqtt}   (mutual TLS)`,
+    ports.alpn === null
+      ? '  ALPN port       not listening (see the warning above)'
+      : `  ALPN            ${host}:${ports.alpn}   (x-amzn-http-ca: HTTPS, x-amzn-mqtt-ca: MQTT)`,
+    `  Control plane   ${controlUrl}   (AWS IoT API, SigV4; credentials: ${credentialsPath})`,
+    `  Root CA         ${caPath}`,
+    '',
+    'Next: create a device and its certificate files:',
+    `  npx topicd thing create my-device --out ./my-device${config.dataDir === process.cwd() + '/data' ? '' : ` --data-dir ${config.dataDir}`}`,
+  ];
+  return lines.join('\n');
 }

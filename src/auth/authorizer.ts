@@ -1,0 +1,54 @@
+/**
+ * @module auth/authorizer
+ * Who may do what. A Principal is the identity a transport authenticated (for now a client
+ * certificate, by id); an Authorizer answers each action the data plane takes for it. Transports
+ * and channels ask; they never decide. The policy engine (AWS IoT policies) is a later Authorizer;
+ * until it lands, OpenAuthorizer lets an ACTIVE certificate do anything outside the reserved `$`
+ * topics (docs/security.md says so plainly).
+ */
+import type { CertificateStatus } from '../store/store.js';
+
+export interface CertificatePrincipal {
+  readonly kind: 'certificate';
+  /** Lowercase hex SHA-256 of the certificate DER. */
+  readonly certificateId: string;
+  readonly sourceIp: string;
+}
+
+export type Principal = CertificatePrincipal;
+
+export interface Authorizer {
+  /** Whether the identity itself is (still) good: a certificate must be registered and ACTIVE. */
+  authenticate(principal: Principal): boolean;
+  connect(principal: Principal, clientId: string): boolean;
+  publish(principal: Principal, topic: string, retain: boolean): boolean;
+  subscribe(principal: Principal, filter: string): boolean;
+  receive(principal: Principal, topic: string): boolean;
+}
+
+const isReserved = (topicOrFilter: string): boolean => topicOrFilter.charCodeAt(0) === 36; /* $ */
+
+/** Seed rule: an ACTIVE registered certificate may publish and subscribe anywhere outside `$` topics. */
+export class OpenAuthorizer implements Authorizer {
+  constructor(private readonly statusOf: (certificateId: string) => CertificateStatus | undefined) {}
+
+  authenticate(principal: Principal): boolean {
+    return this.statusOf(principal.certificateId) === 'ACTIVE';
+  }
+
+  connect(principal: Principal, _clientId: string): boolean {
+    return this.authenticate(principal);
+  }
+
+  publish(principal: Principal, topic: string, _retain: boolean): boolean {
+    return !isReserved(topic) && this.authenticate(principal);
+  }
+
+  subscribe(principal: Principal, filter: string): boolean {
+    return !isReserved(filter) && this.authenticate(principal);
+  }
+
+  receive(_principal: Principal, _topic: string): boolean {
+    return true;
+  }
+}

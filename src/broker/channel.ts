@@ -1,0 +1,403 @@
+/**
+ * @module broker/channel
+ * One MQTT connection's state machine: CONNECT, PUBLISH both ways at QoS 0 and 1, SUBSCRIBE,
+ * UNSUBSCRIBE, PINGREQ, DISCONNECT, keep-alive and takeover, for MQTT 3.1.1 and 5.
+ *
+ * Design note. The channel never touches a socket: the transport feeds it parsed packets and gives
+ * it a Link to write bytes to and to close. Every failure of the client ends in `close(reason)`,
+ * which sends a v5 DISCONNECT where the spec allows and then ends the link; nothing throws out of
+ * `handle`. Outbound QoS 1 uses a window of `maxInflight` packet ids; messages past it wait in a
+ * bounded queue and are dropped (and counted) past that, so a slow subscriber cannot grow memory.
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  IConnectPacket,
+  IPublishPacket,
+  ISubscribePacket,
+  IUnsubscribePacket,
+  IPubackPacket,
+  Packet,
+} from 'mqtt-packet';
+import type { Authorizer, Principal } from '../auth/authorizer.js';
+import { createMessage, encode, encodePublish, type Message, type ProtocolVersion, type PublishProperties } from '../protocol/codec.js';
+import { CONNACK_V4, RC, connackCodeV4 } from '../protocol/reason-codes.js';
+import { validateTopicFilter, validateTopicName } from '../protocol/topics.js';
+import type { Broker, SessionTarget } from './broker.js';
+import { clampKeepAlive, type ChannelLimits } from './limits.js';
+
+/** What a channel needs from its transport. */
+export interface Link {
+  /** Queue bytes for the peer (the transport batches writes per tick). */
+  write(buf: Buffer): void;
+  /** Flush what was written, then close. */
+  end(): void;
+  readonly remoteAddress: string;
+}
+
+export interface ChannelDeps {
+  broker: Broker;
+  authorizer: Authorizer;
+  principal: Principal;
+  limits: ChannelLimits;
+  /** Told once when the channel is closed, for the transport's bookkeeping. */
+  onClosed?: (channel: Channel) => void;
+}
+
+type State = 'awaiting-connect' | 'connected' | 'closed';
+
+const PINGRESP = Buffer.from([0xd0, 0x00]);
+
+export class Channel implements SessionTarget {
+  clientId = '';
+  protocolVersion: ProtocolVersion = 4;
+  private state: State = 'awaiting-connect';
+  private keepAliveMs = 0;
+  private lastActivity = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private will: Message | undefined;
+  /** Packet id -> message, for outbound QoS 1 awaiting PUBACK. */
+  private readonly inflight = new Map<number, Message>();
+  private readonly queue: Message[] = [];
+  private nextPacketId = 1;
+  private sendWindow: number;
+  /** Largest packet the client accepts (v5 Maximum Packet Size). */
+  private clientMaxPacket = Number.MAX_SAFE_INTEGER;
+  /** Deliveries dropped because the queue was full or the packet too large for the client. */
+  dropped = 0;
+
+  constructor(
+    private readonly link: Link,
+    private readonly deps: ChannelDeps,
+  ) {
+    this.sendWindow = deps.limits.maxInflight;
+    // [MQTT-3.1.4-1] a connection that never sends CONNECT is closed
+    this.timer = setTimeout(() => this.close(undefined, 'no CONNECT in time'), deps.limits.connectTimeoutMs);
+    this.timer.unref();
+  }
+
+  get principal(): Principal {
+    return this.deps.principal;
+  }
+
+  get isConnected(): boolean {
+    return this.state === 'connected';
+  }
+
+  /** Entry point for every parsed packet. */
+  handle(packet: Packet): void {
+    if (this.state === 'closed') return;
+    this.lastActivity = Date.now();
+    if (this.state === 'awaiting-connect') {
+      // [MQTT-3.1.0-1] the first packet must be CONNECT
+      if (packet.cmd !== 'connect') return this.close(undefined, `first packet was ${packet.cmd}, not CONNECT`);
+      return this.onConnect(packet);
+    }
+    switch (packet.cmd) {
+      case 'publish': return this.onPublish(packet);
+      case 'puback': return this.onPuback(packet);
+      case 'subscribe': return this.onSubscribe(packet);
+      case 'unsubscribe': return this.onUnsubscribe(packet);
+      case 'pingreq': return this.link.write(PINGRESP);
+      case 'disconnect': return this.onDisconnect(packet.reasonCode);
+      // [MQTT-3.1.0-2] a second CONNECT is a protocol violation
+      case 'connect': return this.close(RC.PROTOCOL_ERROR, 'second CONNECT');
+      // AWS IoT supports neither QoS 2 flows nor enhanced authentication.
+      default: return this.close(RC.PROTOCOL_ERROR, `unexpected ${packet.cmd}`);
+    }
+  }
+
+  /** The transport says the client's bytes were malformed. */
+  malformed(reason: string): void {
+    this.close(this.state === 'connected' ? RC.MALFORMED_PACKET : undefined, `malformed packet: ${reason}`);
+  }
+
+  /** The transport says the connection went away. */
+  linkClosed(): void {
+    if (this.state === 'closed') return;
+    this.finish(true);
+  }
+
+  // ---- CONNECT ----
+
+  private onConnect(packet: IConnectPacket): void {
+    const version = packet.protocolVersion;
+    if (version !== 4 && version !== 5) {
+      // [MQTT-3.1.2-2] unsupported protocol level: CONNACK 0x01 then close (3.1 clients included)
+      this.protocolVersion = 4;
+      return this.refuse(RC.UNSUPPORTED_PROTOCOL_VERSION, `protocol version ${String(version)} is not supported`);
+    }
+    this.protocolVersion = version;
+    const { limits, authorizer, principal } = this.deps;
+
+    let clientId = packet.clientId;
+    let assigned = false;
+    if (clientId === '') {
+      // [MQTT-3.1.3-8] 3.1.1 may only leave it empty with a clean session; v5 gets one assigned
+      if (version === 4 && !packet.clean) return this.refuse(RC.CLIENT_IDENTIFIER_NOT_VALID, 'empty client id needs a clean session');
+      clientId = `topicd-${randomUUID()}`;
+      assigned = true;
+    }
+    if (Buffer.byteLength(clientId) > limits.maxClientIdBytes) {
+      return this.refuse(RC.CLIENT_IDENTIFIER_NOT_VALID, `client id over ${limits.maxClientIdBytes} bytes`);
+    }
+    // AWS: the `$` prefix is reserved for the service
+    if (clientId.charCodeAt(0) === 36) return this.refuse(RC.CLIENT_IDENTIFIER_NOT_VALID, 'client id must not start with $');
+    // An unknown username (the AWS device SDK sends a metrics string) is ignored: the certificate decides.
+    if (!authorizer.connect(principal, clientId)) return this.refuse(RC.NOT_AUTHORIZED, 'not authorized to connect');
+
+    if (packet.will) {
+      const willTopic = packet.will.topic;
+      const willRetain = packet.will.retain === true;
+      const willQos = packet.will.qos ?? 0;
+      const problem = validateTopicName(willTopic, limits.topics);
+      if (problem) return this.refuse(RC.TOPIC_NAME_INVALID, `will ${problem}`);
+      if (willQos === 2) return this.refuse(RC.QOS_NOT_SUPPORTED, 'will QoS 2 is not supported');
+      if (!authorizer.publish(principal, willTopic, willRetain)) return this.refuse(RC.NOT_AUTHORIZED, 'not authorized to publish the will');
+      this.will = createMessage(willTopic, Buffer.from(packet.will.payload), willQos, willRetain,
+        version === 5 ? publishProperties(packet.will.properties) : undefined);
+    }
+
+    const props = packet.properties;
+    if (props?.receiveMaximum) this.sendWindow = Math.min(limits.maxInflight, props.receiveMaximum);
+    if (props?.maximumPacketSize) this.clientMaxPacket = props.maximumPacketSize;
+
+    const requestedKeepAlive = packet.keepalive ?? 0;
+    const keepAlive = clampKeepAlive(requestedKeepAlive, limits);
+    this.keepAliveMs = keepAlive * 1000;
+    this.clientId = clientId;
+    this.state = 'connected';
+    this.deps.broker.attach(this);
+
+    if (version === 5) {
+      this.link.write(encode({
+        cmd: 'connack',
+        reasonCode: RC.SUCCESS,
+        sessionPresent: false,
+        properties: {
+          // AWS IoT's advertised capabilities (reference §5)
+          maximumQoS: 1,
+          retainAvailable: true,
+          wildcardSubscriptionAvailable: true,
+          subscriptionIdentifiersAvailable: false,
+          sharedSubscriptionAvailable: false,
+          topicAliasMaximum: 0,
+          receiveMaximum: limits.maxInflight,
+          maximumPacketSize: limits.maxPacketBytes,
+          ...(keepAlive !== requestedKeepAlive ? { serverKeepAlive: keepAlive } : {}),
+          ...(assigned ? { assignedClientIdentifier: clientId } : {}),
+        },
+      }, 5));
+    } else {
+      this.link.write(encode({ cmd: 'connack', returnCode: CONNACK_V4.ACCEPTED, sessionPresent: false }, 4));
+    }
+    this.armKeepAlive();
+  }
+
+  private refuse(reason: number, why: string): void {
+    const packet = this.protocolVersion === 5
+      ? { cmd: 'connack' as const, reasonCode: reason, sessionPresent: false }
+      : { cmd: 'connack' as const, returnCode: connackCodeV4(reason), sessionPresent: false };
+    this.link.write(encode(packet, this.protocolVersion));
+    this.close(undefined, why);
+  }
+
+  // ---- PUBLISH in ----
+
+  private onPublish(packet: IPublishPacket): void {
+    const { limits, authorizer, principal, broker } = this.deps;
+    const v5 = this.protocolVersion === 5;
+    // AWS IoT: QoS 0 and 1 only.
+    if (packet.qos === 2) return this.close(RC.QOS_NOT_SUPPORTED, 'QoS 2 is not supported');
+    if (v5 && packet.properties?.topicAlias !== undefined) {
+      // We advertise Topic Alias Maximum 0 [MQTT-3.3.2-8]
+      return this.close(RC.TOPIC_ALIAS_INVALID, 'topic aliases are not enabled');
+    }
+    const topic = packet.topic;
+    const problem = validateTopicName(topic, limits.topics);
+    if (problem) return this.close(RC.TOPIC_NAME_INVALID, problem);
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (payload.length > limits.maxPayloadBytes) return this.close(RC.PACKET_TOO_LARGE, `payload over ${limits.maxPayloadBytes} bytes`);
+
+    if (!authorizer.publish(principal, topic, packet.retain)) {
+      // AWS: a v5 client gets PUBACK 0x87; a 3.1.1 client is disconnected.
+      if (!v5) return this.close(undefined, `not authorized to publish to ${topic}`);
+      if (packet.qos === 1) this.link.write(encode({ cmd: 'puback', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED }, 5));
+      return;
+    }
+    broker.publish(createMessage(topic, payload, packet.qos, packet.retain, v5 ? publishProperties(packet.properties) : undefined));
+    if (packet.qos === 1) this.link.write(this.puback(packet.messageId!));
+  }
+
+  private puback(messageId: number): Buffer {
+    // PUBACK is 4 bytes in both versions when the reason is success [MQTT-3.4.2.1]
+    const buf = Buffer.allocUnsafe(4);
+    buf[0] = 0x40;
+    buf[1] = 0x02;
+    buf.writeUInt16BE(messageId, 2);
+    return buf;
+  }
+
+  // ---- PUBLISH out ----
+
+  deliver(message: Message, qos: 0 | 1): void {
+    if (this.state !== 'connected') return;
+    if (!this.deps.authorizer.receive(this.deps.principal, message.topic)) return;
+    if (qos === 0) {
+      const bytes = encodePublish(message, this.protocolVersion, 0, false, 0);
+      if (bytes.length > this.clientMaxPacket) { this.dropped++; return; }
+      this.link.write(bytes);
+      return;
+    }
+    if (this.inflight.size < this.sendWindow) this.send(message, false);
+    else if (this.queue.length < this.deps.limits.maxQueued) this.queue.push(message);
+    else this.dropped++;
+  }
+
+  private send(message: Message, retain: boolean): void {
+    const id = this.allocatePacketId();
+    const bytes = encodePublish(message, this.protocolVersion, 1, retain, id);
+    // [MQTT-3.1.2-25] never send a packet over the client's Maximum Packet Size
+    if (bytes.length > this.clientMaxPacket) { this.dropped++; return; }
+    this.inflight.set(id, message);
+    this.link.write(bytes);
+  }
+
+  private allocatePacketId(): number {
+    // The window is far smaller than 65535, so a free id is always near.
+    while (true) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 0xffff ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+  }
+
+  private onPuback(packet: IPubackPacket): void {
+    if (!this.inflight.delete(packet.messageId!)) return;
+    const next = this.queue.shift();
+    if (next) this.send(next, false);
+  }
+
+  // ---- SUBSCRIBE / UNSUBSCRIBE ----
+
+  private onSubscribe(packet: ISubscribePacket): void {
+    const { limits, authorizer, principal, broker } = this.deps;
+    const v5 = this.protocolVersion === 5;
+    if (v5 && packet.properties?.subscriptionIdentifier !== undefined) {
+      // We advertise Subscription Identifiers Available = 0 [MQTT-3.8.2-1.2]
+      return this.close(RC.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, 'subscription identifiers are not supported');
+    }
+    // [MQTT-3.8.3-3] a SUBSCRIBE must hold at least one filter
+    if (packet.subscriptions.length === 0) return this.close(RC.PROTOCOL_ERROR, 'SUBSCRIBE without filters');
+    const failure = v5 ? RC.UNSPECIFIED_ERROR : 0x80;
+    const granted: number[] = [];
+    const retained: Array<[Message, 0 | 1]> = [];
+    packet.subscriptions.forEach((sub, index) => {
+      if (index >= limits.maxFiltersPerSubscribe) return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
+      const filter = sub.topic;
+      if (validateTopicFilter(filter, limits.topics) !== null || filter.startsWith('$share/')) {
+        return granted.push(v5 ? RC.TOPIC_FILTER_INVALID : failure);
+      }
+      if (!authorizer.subscribe(principal, filter)) return granted.push(v5 ? RC.NOT_AUTHORIZED : failure);
+      if (broker.subscriptionCount(this) >= limits.maxSubscriptions) return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
+      // AWS IoT grants at most QoS 1.
+      const qos: 0 | 1 = sub.qos >= 1 ? 1 : 0;
+      for (const message of broker.subscribe({ subscriber: this, filter, qos })) {
+        retained.push([message, message.qos < qos ? message.qos : qos]);
+      }
+      return granted.push(qos);
+    });
+    this.link.write(encode({ cmd: 'suback', messageId: packet.messageId, granted }, this.protocolVersion));
+    // [MQTT-3.3.1-8] retained messages go out after the SUBACK, with RETAIN set
+    for (const [message, qos] of retained) {
+      if (qos === 0) this.link.write(encodePublish(message, this.protocolVersion, 0, true, 0));
+      else if (this.inflight.size < this.sendWindow) this.send(message, true);
+    }
+  }
+
+  private onUnsubscribe(packet: IUnsubscribePacket): void {
+    // [MQTT-3.10.3-2] an UNSUBSCRIBE must hold at least one filter
+    if (packet.unsubscriptions.length === 0) return this.close(RC.PROTOCOL_ERROR, 'UNSUBSCRIBE without filters');
+    const codes: number[] = [];
+    for (const filter of packet.unsubscriptions) {
+      const removed = this.deps.broker.unsubscribe(this, filter);
+      codes.push(removed ? RC.SUCCESS : 0x11 /* no subscription existed */);
+    }
+    // 3.1.1 UNSUBACK carries no reason codes; the encoder leaves them out for version 4.
+    this.link.write(encode({ cmd: 'unsuback', messageId: packet.messageId!, granted: codes }, this.protocolVersion));
+  }
+
+  // ---- ending ----
+
+  private onDisconnect(reasonCode: number | undefined): void {
+    // [MQTT-3.14.4-3] a normal DISCONNECT discards the will; v5 reason 0x04 asks for it to be sent
+    const keepWill = this.protocolVersion === 5 && reasonCode === 0x04;
+    if (!keepWill) this.will = undefined;
+    this.state = 'closed';
+    this.link.end();
+    this.finish(keepWill);
+  }
+
+  takenOver(): void {
+    this.close(RC.SESSION_TAKEN_OVER, 'client id taken over by a new connection');
+  }
+
+  /**
+   * Ends the connection. A v5 client that is connected first gets DISCONNECT with `reason`
+   * [MQTT-4.13.2-1]; a 3.1.1 client is simply closed.
+   */
+  close(reason: number | undefined, _why?: string): void {
+    if (this.state === 'closed') return;
+    if (reason !== undefined && this.state === 'connected' && this.protocolVersion === 5) {
+      this.link.write(encode({ cmd: 'disconnect', reasonCode: reason }, 5));
+    }
+    this.state = 'closed';
+    this.link.end();
+    this.finish(true);
+  }
+
+  private finish(sendWill: boolean): void {
+    this.state = 'closed';
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const { broker } = this.deps;
+    if (this.clientId) broker.detach(this);
+    this.inflight.clear();
+    this.queue.length = 0;
+    const will = this.will;
+    this.will = undefined;
+    // [MQTT-3.1.2-8] the will goes out when the connection ends without a normal DISCONNECT
+    if (sendWill && will && this.deps.authorizer.publish(this.deps.principal, will.topic, will.retain)) broker.publish(will);
+    this.deps.onClosed?.(this);
+  }
+
+  // ---- keep-alive ----
+
+  private armKeepAlive(): void {
+    if (this.timer) clearTimeout(this.timer);
+    // AWS: the client is disconnected after 1.5 times its keep-alive without a packet [MQTT-3.1.2-22].
+    const limit = this.keepAliveMs * 1.5;
+    const check = (): void => {
+      if (this.state !== 'connected') return;
+      const idle = Date.now() - this.lastActivity;
+      if (idle >= limit) return this.close(RC.KEEP_ALIVE_TIMEOUT, 'keep-alive timeout');
+      this.timer = setTimeout(check, limit - idle);
+      this.timer.unref();
+    };
+    this.timer = setTimeout(check, limit);
+    this.timer.unref();
+  }
+}
+
+/** The v5 properties topicd forwards with a message (never aliases or subscription ids). */
+function publishProperties(props: IPublishPacket['properties'] | undefined): PublishProperties | undefined {
+  if (!props) return undefined;
+  const out: PublishProperties = {};
+  let any = false;
+  if (props.payloadFormatIndicator !== undefined) { out.payloadFormatIndicator = props.payloadFormatIndicator; any = true; }
+  if (props.messageExpiryInterval !== undefined) { out.messageExpiryInterval = props.messageExpiryInterval; any = true; }
+  if (props.responseTopic !== undefined) { out.responseTopic = props.responseTopic; any = true; }
+  if (props.correlationData !== undefined) { out.correlationData = props.correlationData; any = true; }
+  if (props.userProperties !== undefined) { out.userProperties = props.userProperties; any = true; }
+  if (props.contentType !== undefined) { out.contentType = props.contentType; any = true; }
+  return any ? out : undefined;
+}

@@ -1,0 +1,100 @@
+/**
+ * @module protocol/codec
+ * The MQTT codec adapter over mqtt-packet: a parser per connection, packet encoding, and the shared
+ * PUBLISH encoding of the hot path. A message is encoded once per (protocol version, QoS) and the bytes
+ * are shared by every subscriber; QoS 1 deliveries copy the bytes and patch in their packet id, which
+ * sits at the same offset in 3.1.1 and 5 (after the topic, before any properties).
+ */
+import mqttPacket from 'mqtt-packet';
+import type { Packet, IPublishPacket } from 'mqtt-packet';
+
+export type { Packet, IPublishPacket };
+export type ProtocolVersion = 3 | 4 | 5;
+
+export interface PacketParser {
+  parse(buf: Buffer): number;
+  on(event: 'packet', listener: (packet: Packet) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  settings: { protocolVersion?: number };
+  /** The remaining length of the packet being read, -1 between packets (mqtt-packet's own field). */
+  packet: { length: number };
+}
+
+export function createParser(): PacketParser {
+  return mqttPacket.parser({ protocolVersion: 4 }) as unknown as PacketParser;
+}
+
+export function encode(packet: Packet, protocolVersion: ProtocolVersion): Buffer {
+  return mqttPacket.generate(packet, { protocolVersion });
+}
+
+/** v5 PUBLISH properties topicd carries end to end. */
+export interface PublishProperties {
+  payloadFormatIndicator?: boolean;
+  messageExpiryInterval?: number;
+  responseTopic?: string;
+  correlationData?: Buffer;
+  userProperties?: Record<string, string | string[]>;
+  contentType?: string;
+}
+
+/** One message as the broker routes it; immutable once published. */
+export interface Message {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: 0 | 1;
+  readonly retain: boolean;
+  readonly properties: PublishProperties | undefined;
+  /** Lazily filled encodings, indexed by encodingSlot(); shared by all subscribers. */
+  encoded: Array<Buffer | undefined> | undefined;
+}
+
+export function createMessage(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, properties?: PublishProperties): Message {
+  return { topic, payload, qos, retain, properties, encoded: undefined };
+}
+
+const slotOf = (version: ProtocolVersion, qos: 0 | 1, retain: boolean): number =>
+  (version === 5 ? 4 : 0) + (retain ? 2 : 0) + qos;
+
+/** Offset of the packet id in an encoded PUBLISH: fixed header, then 2 + topic bytes. */
+function packetIdOffset(buf: Buffer): number {
+  let i = 1;
+  while ((buf[i]! & 0x80) !== 0) i++;
+  i++;
+  return i + 2 + buf.readUInt16BE(i);
+}
+
+/**
+ * The bytes of `message` as a PUBLISH for one subscriber. QoS 0 returns the shared buffer itself
+ * (callers must not modify it); QoS 1 returns a copy with `packetId` written in.
+ */
+export function encodePublish(message: Message, version: ProtocolVersion, qos: 0 | 1, retain: boolean, packetId: number): Buffer {
+  const slot = slotOf(version, qos, retain);
+  const cache = (message.encoded ??= []);
+  let shared = cache[slot];
+  if (shared === undefined) {
+    const packet: IPublishPacket = {
+      cmd: 'publish',
+      topic: message.topic,
+      payload: message.payload,
+      qos,
+      retain,
+      dup: false,
+      messageId: qos > 0 ? 1 : undefined,
+    };
+    if (version === 5 && message.properties) packet.properties = message.properties;
+    shared = encode(packet, version);
+    cache[slot] = shared;
+  }
+  if (qos === 0) return shared;
+  const copy = Buffer.allocUnsafe(shared.length);
+  shared.copy(copy);
+  copy.writeUInt16BE(packetId, packetIdOffset(copy));
+  return copy;
+}
+
+/** Sets the DUP flag on an encoded PUBLISH (redelivery) [MQTT-3.3.1-1]. */
+export function markDuplicate(buf: Buffer): Buffer {
+  buf[0] = buf[0]! | 0x08;
+  return buf;
+}

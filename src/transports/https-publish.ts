@@ -1,0 +1,271 @@
+/**
+ * @module transports/https-publish
+ * The HTTPS data plane: `POST /topics/{topic}?qos=&retain=` as AWS IoT Core serves it (reference §1),
+ * on node's own HTTP parser. The TLS listener hands it verified sockets; it authenticates the
+ * certificate, validates, asks the authorizer and hands the message to the broker. Errors are AWS's:
+ * JSON `{"message","traceId"}` with `x-amzn-ErrorType` and `x-amzn-RequestId`.
+ *
+ * The body is opaque bytes whatever the Content-Type, capped at 128 KB: a Content-Length over the
+ * cap is refused before a byte of the body is read (and before `100 Continue`), a chunked body as
+ * soon as it passes the cap.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Authorizer } from '../auth/authorizer.js';
+import type { Broker } from '../broker/broker.js';
+import { createMessage, type PublishProperties } from '../protocol/codec.js';
+import { validateTopicName, type TopicLimits } from '../protocol/topics.js';
+import type { ConnectionIndex } from './connection-index.js';
+import { principalOf } from './principal.js';
+
+export interface HttpsPublishDeps {
+  broker: Broker;
+  authorizer: Authorizer;
+  connections: ConnectionIndex;
+  topicLimits: TopicLimits;
+  /** AWS IoT: 128 KB. */
+  maxPayloadBytes: number;
+  onError?: (err: unknown, context: string) => void;
+}
+
+/** A refused body larger than this is not drained for the sake of a clean 413; the socket is cut. */
+const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
+/** AWS: message expiry is clamped to 1..604800 seconds. */
+const MAX_EXPIRY_SECONDS = 604_800;
+
+type ErrorType =
+  | 'InvalidRequestException'
+  | 'ForbiddenException'
+  | 'ResourceNotFoundException'
+  | 'MethodNotAllowedException'
+  | 'RequestEntityTooLargeException'
+  | 'InternalFailureException';
+
+const STATUS: Record<ErrorType, number> = {
+  InvalidRequestException: 400,
+  ForbiddenException: 403,
+  ResourceNotFoundException: 404,
+  MethodNotAllowedException: 405,
+  RequestEntityTooLargeException: 413,
+  InternalFailureException: 500,
+};
+
+/** A request error with the AWS type it is answered with. */
+class PublishError extends Error {
+  constructor(readonly type: ErrorType, message: string) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string, traceId: string, errorType?: ErrorType): void {
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-RequestId': traceId,
+  };
+  if (errorType) headers['x-amzn-ErrorType'] = errorType;
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, err: PublishError, traceId: string): void {
+  send(res, STATUS[err.type], `{"message":${JSON.stringify(err.message)},"traceId":"${traceId}"}`, traceId, err.type);
+}
+
+interface PublishRequest {
+  topic: string;
+  qos: 0 | 1;
+  retain: boolean;
+  properties: PublishProperties | undefined;
+}
+
+/** Parses route, query and MQTT 5 headers; throws PublishError. */
+function parseRequest(req: IncomingMessage, deps: HttpsPublishDeps): PublishRequest {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (!path.startsWith('/topics/') && path !== '/topics') {
+    throw new PublishError('ResourceNotFoundException', `No route for ${path}`);
+  }
+  if (req.method !== 'POST') throw new PublishError('MethodNotAllowedException', `Method ${req.method ?? ''} is not allowed on /topics`);
+
+  let topic: string;
+  try {
+    // AWS: the topic may arrive raw (with slashes) or percent-encoded (%2F); decoding covers both.
+    topic = decodeURIComponent(path.slice(8));
+  } catch {
+    throw new PublishError('InvalidRequestException', 'The topic is not validly percent-encoded');
+  }
+  const problem = validateTopicName(topic, deps.topicLimits);
+  if (problem) throw new PublishError('InvalidRequestException', `Invalid topic: ${problem}`);
+
+  let qos: 0 | 1 = 0;
+  let retain = false;
+  let properties: PublishProperties | undefined;
+  if (q !== -1) {
+    const query = new URLSearchParams(url.slice(q + 1));
+    const qosParam = query.get('qos');
+    if (qosParam !== null) {
+      if (qosParam !== '0' && qosParam !== '1') throw new PublishError('InvalidRequestException', `qos must be 0 or 1, got "${qosParam}"`);
+      qos = qosParam === '1' ? 1 : 0;
+    }
+    const retainParam = query.get('retain');
+    if (retainParam !== null) {
+      const lower = retainParam.toLowerCase();
+      if (lower !== 'true' && lower !== 'false') throw new PublishError('InvalidRequestException', `retain must be true or false, got "${retainParam}"`);
+      retain = lower === 'true';
+    }
+    properties = queryProperties(query);
+  }
+  properties = headerProperties(req, properties);
+  return { topic, qos, retain, properties };
+}
+
+/** The MQTT 5 members AWS carries in the query: contentType, responseTopic, messageExpiry. */
+function queryProperties(query: URLSearchParams): PublishProperties | undefined {
+  let props: PublishProperties | undefined;
+  const contentType = query.get('contentType');
+  if (contentType !== null) (props ??= {}).contentType = contentType;
+  const responseTopic = query.get('responseTopic');
+  if (responseTopic !== null) {
+    if (responseTopic === '' || responseTopic.includes('+') || responseTopic.includes('#')) {
+      throw new PublishError('InvalidRequestException', 'responseTopic must be a topic name without wildcards');
+    }
+    (props ??= {}).responseTopic = responseTopic;
+  }
+  const expiry = query.get('messageExpiry');
+  if (expiry !== null) {
+    if (!/^\d+$/.test(expiry)) throw new PublishError('InvalidRequestException', `messageExpiry must be a whole number of seconds, got "${expiry}"`);
+    // AWS clamps to 1..604800 rather than refusing.
+    (props ??= {}).messageExpiryInterval = Math.min(Math.max(Number(expiry), 1), MAX_EXPIRY_SECONDS);
+  }
+  return props;
+}
+
+/** The MQTT 5 members AWS carries in headers: user properties, payload format, correlation data. */
+function headerProperties(req: IncomingMessage, props: PublishProperties | undefined): PublishProperties | undefined {
+  const headers = req.headers;
+  const user = headers['x-amz-mqtt5-user-properties'];
+  if (typeof user === 'string') {
+    // AWS: base64 of a JSON array of one-pair objects, e.g. [{"deviceName":"alpha"}]
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(user, 'base64').toString('utf8'));
+    } catch {
+      throw new PublishError('InvalidRequestException', 'x-amz-mqtt5-user-properties must be base64 of a JSON array');
+    }
+    if (!Array.isArray(parsed)) throw new PublishError('InvalidRequestException', 'x-amz-mqtt5-user-properties must be base64 of a JSON array');
+    const out: Record<string, string | string[]> = {};
+    for (const pair of parsed) {
+      if (typeof pair !== 'object' || pair === null || Array.isArray(pair)) {
+        throw new PublishError('InvalidRequestException', 'x-amz-mqtt5-user-properties entries must be objects of one name and value');
+      }
+      for (const [name, value] of Object.entries(pair as Record<string, unknown>)) {
+        if (typeof value !== 'string') throw new PublishError('InvalidRequestException', `user property ${name} must be a string`);
+        const prev = out[name];
+        out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+      }
+    }
+    (props ??= {}).userProperties = out;
+  }
+  const format = headers['x-amz-mqtt5-payload-format-indicator'];
+  if (typeof format === 'string') {
+    if (format !== 'UNSPECIFIED_BYTES' && format !== 'UTF8_DATA') {
+      throw new PublishError('InvalidRequestException', 'x-amz-mqtt5-payload-format-indicator must be UNSPECIFIED_BYTES or UTF8_DATA');
+    }
+    (props ??= {}).payloadFormatIndicator = format === 'UTF8_DATA';
+  }
+  const correlation = headers['x-amz-mqtt5-correlation-data'];
+  if (typeof correlation === 'string') (props ??= {}).correlationData = Buffer.from(correlation, 'base64');
+  return props;
+}
+
+/** Refuses a body over the cap: answers 413, then drains a modest rest so the client reads the answer. */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, traceId: string, maxPayloadBytes: number): void {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  res.shouldKeepAlive = false;
+  sendError(res, new PublishError('RequestEntityTooLargeException', `The payload exceeds the maximum size allowed (${maxPayloadBytes} bytes)`), traceId);
+  if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) {
+    res.on('finish', () => req.socket.destroy());
+    return;
+  }
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > MAX_DRAIN_BYTES) req.socket.destroy();
+  });
+  req.resume();
+}
+
+export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
+  const { broker, authorizer, maxPayloadBytes } = deps;
+
+  const handle = (req: IncomingMessage, res: ServerResponse, continueExpected: boolean): void => {
+    const traceId = randomUUID();
+    try {
+      const socket = req.socket as TLSSocket;
+      const principal = principalOf(socket);
+      const parsed = parseRequest(req, deps);
+      if (!principal || !authorizer.authenticate(principal)) {
+        throw new PublishError('ForbiddenException', 'Forbidden');
+      }
+      if (!authorizer.publish(principal, parsed.topic, parsed.retain)) throw new PublishError('ForbiddenException', 'Forbidden');
+
+      const declared = req.headers['content-length'];
+      if (declared !== undefined && Number(declared) > maxPayloadBytes) return refuseTooLarge(req, res, traceId, maxPayloadBytes);
+      if (continueExpected) res.writeContinue();
+
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let refused = false;
+      req.on('data', (chunk: Buffer) => {
+        if (refused) return;
+        size += chunk.length;
+        if (size > maxPayloadBytes) {
+          refused = true;
+          chunks.length = 0;
+          refuseTooLarge(req, res, traceId, maxPayloadBytes);
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('end', () => {
+        if (refused || res.headersSent) return;
+        const payload = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+        broker.publish(createMessage(parsed.topic, payload, parsed.qos, parsed.retain, parsed.properties));
+        send(res, 200, `{"message":"OK","traceId":"${traceId}"}`, traceId);
+      });
+    } catch (err) {
+      if (err instanceof PublishError) {
+        // An unread body would be parsed as the next request: close instead of keeping alive.
+        if (!req.complete) res.shouldKeepAlive = false;
+        sendError(res, err, traceId);
+        if (!req.complete) req.resume();
+        return;
+      }
+      deps.onError?.(err, 'https publish');
+      res.shouldKeepAlive = false;
+      sendError(res, new PublishError('InternalFailureException', 'Internal failure'), traceId);
+    }
+  };
+
+  const server = createServer({ requireHostHeader: false }, (req, res) => handle(req, res, false));
+  // Answer `Expect: 100-continue` ourselves so an oversized body is refused before it is sent.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handle(req, res, true));
+
+  server.on('connection', (socket: TLSSocket) => {
+    const principal = principalOf(socket);
+    if (principal) {
+      const untrack = deps.connections.add(principal.certificateId, () => socket.destroy());
+      socket.once('close', untrack);
+    }
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    const traceId = randomUUID();
+    const body = `{"message":"Bad request","traceId":"${traceId}"}`;
+    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nx-amzn-ErrorType: InvalidRequestException\r\nx-amzn-RequestId: ${traceId}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+  return server;
+}

@@ -1,0 +1,67 @@
+/**
+ * @module transports/mqtt-transport
+ * MQTT over a TLS socket: bytes in through the mqtt-packet parser to a Channel, bytes out through a
+ * SocketLink. It owns the socket's life; the channel owns the protocol. A malformed or oversized
+ * packet ends this connection only.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { Authorizer } from '../auth/authorizer.js';
+import type { Broker } from '../broker/broker.js';
+import { Channel } from '../broker/channel.js';
+import type { ChannelLimits } from '../broker/limits.js';
+import { createParser, type Packet } from '../protocol/codec.js';
+import { RC } from '../protocol/reason-codes.js';
+import type { ConnectionIndex } from './connection-index.js';
+import { principalOf } from './principal.js';
+import { SocketLink } from './socket-link.js';
+
+export interface MqttTransportDeps {
+  broker: Broker;
+  authorizer: Authorizer;
+  limits: ChannelLimits;
+  connections: ConnectionIndex;
+  onError?: (err: unknown, context: string) => void;
+}
+
+export function serveMqtt(socket: TLSSocket, deps: MqttTransportDeps): void {
+  const principal = principalOf(socket);
+  if (!principal) {
+    socket.destroy();
+    return;
+  }
+  const link = new SocketLink(socket);
+  const untrack = deps.connections.add(principal.certificateId, (reason) => {
+    if (reason === 'shutdown') channel.close(RC.SERVER_SHUTTING_DOWN, 'server shutting down');
+    else channel.close(RC.NOT_AUTHORIZED, 'certificate no longer active');
+  });
+  const channel = new Channel(link, {
+    broker: deps.broker,
+    authorizer: deps.authorizer,
+    principal,
+    limits: deps.limits,
+    onClosed: untrack,
+  });
+  const parser = createParser();
+  parser.on('packet', (packet: Packet) => {
+    // mqtt-packet parses the packets after CONNECT by the version CONNECT named.
+    if (packet.cmd === 'connect' && packet.protocolVersion === 5) parser.settings.protocolVersion = 5;
+    try {
+      channel.handle(packet);
+    } catch (err) {
+      deps.onError?.(err, `mqtt ${packet.cmd}`);
+      channel.close(RC.IMPLEMENTATION_SPECIFIC_ERROR, 'internal error');
+    }
+  });
+  parser.on('error', (err: Error) => channel.malformed(err.message));
+
+  socket.on('data', (chunk: Buffer) => {
+    parser.parse(chunk);
+    // mqtt-packet would buffer a packet of any announced size; refuse oversized ones early.
+    if (parser.packet.length > deps.limits.maxPacketBytes) {
+      channel.close(RC.PACKET_TOO_LARGE, 'packet too large');
+      socket.pause();
+    }
+  });
+  socket.on('error', () => socket.destroy());
+  socket.on('close', () => channel.linkClosed());
+}

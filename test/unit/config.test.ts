@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DEFAULTS, loadConfig } from '../../src/config/config.js';
+import { tempDir } from '../helpers/topicd.js';
+
+describe('config', () => {
+  it('config - defaults are the documented ones', () => {
+    const c = loadConfig({ env: {} });
+    assert.equal(c.httpsPort, 8443);
+    assert.equal(c.mqttPort, 8883);
+    assert.equal(c.alpnPort, 443);
+    assert.equal(c.controlPort, 9000);
+    assert.equal(c.controlHost, '127.0.0.1');
+    assert.equal(c.endpoint, 'localhost');
+    assert.equal(c.region, 'us-east-1');
+    assert.ok(c.dataDir.endsWith('/data'));
+    assert.equal(DEFAULTS.dataDir, './data');
+  });
+
+  it('config - file < env < flags', () => {
+    const file = join(tempDir(), 'topicd.json');
+    writeFileSync(file, JSON.stringify({ 'https-port': 1111, mqttPort: 2222, endpoint: 'from-file', region: 'eu-west-1' }));
+    const c = loadConfig({ configFile: file, env: { TOPICD_MQTT_PORT: '3333', TOPICD_ENDPOINT: 'from-env' }, flags: { endpoint: 'from-flag' } });
+    assert.equal(c.httpsPort, 1111);
+    assert.equal(c.mqttPort, 3333);
+    assert.equal(c.endpoint, 'from-flag');
+    assert.equal(c.region, 'eu-west-1');
+  });
+
+  it('config - TOPICD_CONFIG names the file', () => {
+    const file = join(tempDir(), 'c.json');
+    writeFileSync(file, JSON.stringify({ controlPort: 9999 }));
+    assert.equal(loadConfig({ env: { TOPICD_CONFIG: file } }).controlPort, 9999);
+  });
+
+  it('config - bad values are refused with a message naming the setting', () => {
+    assert.throws(() => loadConfig({ env: { TOPICD_HTTPS_PORT: 'abc' } }), /TOPICD_HTTPS_PORT.*https-port.*port number/);
+    assert.throws(() => loadConfig({ env: {}, flags: { mqttPort: 70000 } }), /--mqtt-port must be a port number/);
+    assert.throws(() => loadConfig({ env: {}, flags: { accountId: '12' } }), /account-id must be 12 digits/);
+    assert.throws(() => loadConfig({ env: {}, flags: { logLevel: 'loud' } }), /log-level/);
+    const file = join(tempDir(), 'bad.json');
+    writeFileSync(file, JSON.stringify({ nope: 1 }));
+    assert.throws(() => loadConfig({ env: {}, configFile: file }), /unknown key "nope"/);
+    writeFileSync(file, '{ not json');
+    assert.throws(() => loadConfig({ env: {}, configFile: file }), /bad.json/);
+  });
+});
