@@ -3,13 +3,13 @@
  * Wiring only: builds the store, registry, CA, broker and listeners from one Config and hands back a
  * handle. `topicd start` (src/cli) and the tests call startTopicd; nothing else names a concrete backend.
  */
-import type { Config } from './config/config.js';
+import { parsePlainAllow, type Config } from './config/config.js';
 import { DATABASE_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from './config/data-files.js';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { OpenAuthorizer } from './auth/authorizer.js';
+import { OpenAuthorizer, PlainListenerAuthorizer } from './auth/authorizer.js';
 import { Broker, AWS_BROKER_OPTIONS } from './broker/broker.js';
 import { AWS_LIMITS } from './broker/limits.js';
 import { createControlPlane } from './control/server.js';
@@ -22,6 +22,7 @@ import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { ConnectionIndex } from './transports/connection-index.js';
 import { createHttpsPublishServer } from './transports/https-publish.js';
 import { serveMqtt } from './transports/mqtt-transport.js';
+import { principalOf } from './transports/principal.js';
 import { createDataListener, type DataProtocol, type ListenerKind } from './transports/tls-listeners.js';
 
 export interface ListenerPorts {
@@ -30,6 +31,8 @@ export interface ListenerPorts {
   /** null when the ALPN port could not be bound (443 without privileges): a warning, not an error. */
   alpn: number | null;
   control: number;
+  /** null unless --mqtt-plain-port was given. */
+  mqttPlain: number | null;
 }
 
 export { CREDENTIALS_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from './config/data-files.js';
@@ -106,8 +109,13 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     });
     const mqttDeps = { broker, authorizer, connections, onError, limits: AWS_LIMITS };
     const route = (socket: TLSSocket, protocol: DataProtocol): void => {
-      if (protocol === 'mqtt') serveMqtt(socket, mqttDeps);
-      else https.emit('connection', socket);
+      if (protocol === 'https') {
+        https.emit('connection', socket);
+        return;
+      }
+      const principal = principalOf(socket);
+      if (principal) serveMqtt(socket, principal, mqttDeps);
+      else socket.destroy();
     };
     const material = { cert: server.certPem, key: server.keyPem, ca: [ca.rootCertificatePem] };
     const makeListener = (kind: ListenerKind): NetServer => createDataListener(kind, material, route);
@@ -120,6 +128,17 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     opened.push(() => closeServer(httpsListener));
     const mqttPort = await listen(mqttListener, config.mqttPort, config.host, 'mqtt-port');
     opened.push(() => closeServer(mqttListener));
+    let plainListener: NetServer | undefined;
+    let mqttPlainPort: number | null = null;
+    if (config.mqttPlainPort !== undefined) {
+      const plainDeps = { ...mqttDeps, authorizer: new PlainListenerAuthorizer(parsePlainAllow(config.mqttPlainAllow)!) };
+      const listener = createNetServer({ noDelay: true }, (socket) => {
+        serveMqtt(socket, { kind: 'anonymous', sourceIp: socket.remoteAddress ?? '' }, plainDeps);
+      });
+      mqttPlainPort = await listen(listener, config.mqttPlainPort, config.mqttPlainHost, 'mqtt-plain-port');
+      plainListener = listener;
+      opened.push(() => closeServer(listener));
+    }
     let alpnPort: number | null = null;
     try {
       alpnPort = await listen(alpnListener, config.alpnPort, config.host, 'alpn-port');
@@ -148,12 +167,12 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
 
     const controlHostForUrl = config.controlHost.includes(':') ? `[${config.controlHost}]` : config.controlHost;
     const controlUrl = `http://${controlHostForUrl}:${controlPort}`;
-    const ports: ListenerPorts = { https: httpsPort, mqtt: mqttPort, alpn: alpnPort, control: controlPort };
+    const ports: ListenerPorts = { https: httpsPort, mqtt: mqttPort, alpn: alpnPort, control: controlPort, mqttPlain: mqttPlainPort };
     const caPath = join(config.dataDir, ROOT_CA_FILE);
     const runtimePath = join(config.dataDir, RUNTIME_FILE);
     const runtime: RuntimeInfo = {
       pid: process.pid, endpoint: config.endpoint, region: config.region, accountId, controlUrl,
-      httpsPort, mqttPort, alpnPort,
+      httpsPort, mqttPort, alpnPort, mqttPlainPort,
     };
     writeFileSync(runtimePath, `${JSON.stringify(runtime, null, 2)}\n`, { mode: 0o600 });
     for (const w of warnings) log.warn(w);
@@ -166,7 +185,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       close: () => (closing ??= (async () => {
         rmSync(runtimePath, { force: true });
         // Stop accepting first; then end idle keep-alive sockets and let in-flight requests finish.
-        const stops = [httpsListener, mqttListener, alpnListener].map((s) => (s.listening ? closeServer(s) : Promise.resolve()));
+        const stops = [httpsListener, mqttListener, alpnListener, plainListener].map((s) => (s?.listening ? closeServer(s) : Promise.resolve()));
         https.closeIdleConnections();
         connections.closeEverything('shutdown');
         await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, 5_000).unref())]);
@@ -191,6 +210,8 @@ function banner(config: Config, ports: ListenerPorts, controlUrl: string, caPath
     ports.alpn === null
       ? '  ALPN port       not listening (see the warning above)'
       : `  ALPN            ${host}:${ports.alpn}   (x-amzn-http-ca: HTTPS, x-amzn-mqtt-ca: MQTT)`,
+    ...(ports.mqttPlain === null ? [] : [
+      `  MQTT (plain)    mqtt://${config.mqttPlainHost}:${ports.mqttPlain}   (no TLS, anonymous; may: ${config.mqttPlainAllow}; for development only)`]),
     `  Control plane   ${controlUrl}   (AWS IoT API, SigV4; credentials: ${credentialsPath})`,
     `  Root CA         ${caPath}`,
     '',

@@ -15,7 +15,17 @@ export interface CertificatePrincipal {
   readonly sourceIp: string;
 }
 
-export type Principal = CertificatePrincipal;
+/** A client of the plain-TCP development listener: no identity, only an address. */
+export interface AnonymousPrincipal {
+  readonly kind: 'anonymous';
+  readonly sourceIp: string;
+}
+
+export type Principal = CertificatePrincipal | AnonymousPrincipal;
+
+/** The key live connections are indexed by (see transports/connection-index). */
+export const principalKey = (principal: Principal): string =>
+  principal.kind === 'certificate' ? principal.certificateId : 'anonymous';
 
 export interface Authorizer {
   /** Whether the identity itself is (still) good: a certificate must be registered and ACTIVE. */
@@ -33,7 +43,7 @@ export class OpenAuthorizer implements Authorizer {
   constructor(private readonly statusOf: (certificateId: string) => CertificateStatus | undefined) {}
 
   authenticate(principal: Principal): boolean {
-    return this.statusOf(principal.certificateId) === 'ACTIVE';
+    return principal.kind === 'certificate' && this.statusOf(principal.certificateId) === 'ACTIVE';
   }
 
   connect(principal: Principal, _clientId: string): boolean {
@@ -46,6 +56,34 @@ export class OpenAuthorizer implements Authorizer {
 
   subscribe(principal: Principal, filter: string): boolean {
     return !isReserved(filter) && this.authenticate(principal);
+  }
+
+  receive(_principal: Principal, _topic: string): boolean {
+    return true;
+  }
+}
+
+/**
+ * The plain-TCP development listener's rule: its clients are anonymous, and what they may do is the
+ * mqtt-plain-allow setting, whatever the topic (`$` topics stay reserved).
+ */
+export class PlainListenerAuthorizer implements Authorizer {
+  constructor(private readonly allow: { publish: boolean; subscribe: boolean }) {}
+
+  authenticate(principal: Principal): boolean {
+    return principal.kind === 'anonymous';
+  }
+
+  connect(principal: Principal, _clientId: string): boolean {
+    return this.authenticate(principal);
+  }
+
+  publish(principal: Principal, topic: string, _retain: boolean): boolean {
+    return this.allow.publish && !isReserved(topic) && this.authenticate(principal);
+  }
+
+  subscribe(principal: Principal, filter: string): boolean {
+    return this.allow.subscribe && !isReserved(filter) && this.authenticate(principal);
   }
 
   receive(_principal: Principal, _topic: string): boolean {

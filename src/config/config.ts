@@ -21,6 +21,12 @@ export interface Config {
   controlPort: number;
   /** The control plane speaks plain HTTP, so it stays on loopback unless told otherwise. */
   controlHost: string;
+  /** Plain-TCP MQTT listener for local development, tests and benchmarks; undefined means off. */
+  mqttPlainPort: number | undefined;
+  /** Its interface: loopback unless told otherwise, since its clients are anonymous. */
+  mqttPlainHost: string;
+  /** What its anonymous clients may do: `all`, `none`, or a comma list of `publish`, `subscribe`. */
+  mqttPlainAllow: string;
   /** 12 digits; undefined means the one created at the first start (kept in the data dir). */
   accountId: string | undefined;
   region: string;
@@ -31,7 +37,7 @@ interface Setting {
   key: keyof Config;
   /** Flag name, kebab-case; env var is TOPICD_ + upper snake of it. */
   flag: string;
-  kind: 'string' | 'port' | 'optional-string';
+  kind: 'string' | 'port' | 'optional-port' | 'optional-string';
   describe: string;
 }
 
@@ -44,6 +50,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'alpnPort', flag: 'alpn-port', kind: 'port', describe: 'ALPN port: x-amzn-http-ca to HTTPS, x-amzn-mqtt-ca to MQTT' },
   { key: 'controlPort', flag: 'control-port', kind: 'port', describe: 'control-plane API port (AWS IoT REST, SigV4)' },
   { key: 'controlHost', flag: 'control-host', kind: 'string', describe: 'interface the control plane binds' },
+  { key: 'mqttPlainPort', flag: 'mqtt-plain-port', kind: 'optional-port', describe: 'plain-TCP MQTT port for development (anonymous clients; off unless set)' },
+  { key: 'mqttPlainHost', flag: 'mqtt-plain-host', kind: 'string', describe: 'interface of the plain-TCP MQTT listener' },
+  { key: 'mqttPlainAllow', flag: 'mqtt-plain-allow', kind: 'string', describe: 'what plain-TCP clients may do: all, none, or publish,subscribe' },
   { key: 'accountId', flag: 'account-id', kind: 'optional-string', describe: 'AWS account id used in ARNs (12 digits)' },
   { key: 'region', flag: 'region', kind: 'string', describe: 'AWS region used in ARNs and SigV4' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', describe: 'log level: fatal, error, warn, info, debug, trace, silent' },
@@ -58,6 +67,9 @@ export const DEFAULTS: Config = {
   alpnPort: 443,
   controlPort: 9000,
   controlHost: '127.0.0.1',
+  mqttPlainPort: undefined,
+  mqttPlainHost: '127.0.0.1',
+  mqttPlainAllow: 'all',
   accountId: undefined,
   region: 'us-east-1',
   logLevel: 'info',
@@ -70,7 +82,7 @@ const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string
 
 function coerce(setting: Setting, raw: unknown, source: string): unknown {
   const where = source === 'flag' ? `--${setting.flag}` : `${source} (${setting.flag})`;
-  if (setting.kind === 'port') {
+  if (setting.kind === 'port' || setting.kind === 'optional-port') {
     const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
     if (!Number.isInteger(n) || n < 0 || n > 65535) {
       throw new TopicdError('InvalidRequestException', `${where} must be a port number 0-65535, got ${JSON.stringify(raw)}`);
@@ -134,11 +146,23 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (result.accountId !== undefined && !/^\d{12}$/.test(result.accountId)) {
     throw new TopicdError('InvalidRequestException', `account-id must be 12 digits, got "${result.accountId}"`);
   }
+  if (parsePlainAllow(result.mqttPlainAllow) === null) {
+    throw new TopicdError('InvalidRequestException', `mqtt-plain-allow must be all, none, or a comma list of publish and subscribe, got "${result.mqttPlainAllow}"`);
+  }
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(result.region)) {
     throw new TopicdError('InvalidRequestException', `region must look like us-east-1, got "${result.region}"`);
   }
   result.dataDir = resolve(result.dataDir);
   return result;
+}
+
+/** The actions plain-TCP clients may take, from the mqtt-plain-allow setting; null when it is malformed. */
+export function parsePlainAllow(value: string): { publish: boolean; subscribe: boolean } | null {
+  if (value === 'all') return { publish: true, subscribe: true };
+  if (value === 'none') return { publish: false, subscribe: false };
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.some((p) => p !== 'publish' && p !== 'subscribe')) return null;
+  return { publish: parts.includes('publish'), subscribe: parts.includes('subscribe') };
 }
 
 export { envName };

@@ -24,4 +24,6 @@ export interface RuntimeInfo {
   httpsPort: number;
   mqttPort: number;
   alpnPort: number | null;
+  /** null unless the plain-TCP development listener is on. */
+  mqttPlainPort: number | null;
 }

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { Authorizer } from '../auth/authorizer.js';
+import { principalKey, type Authorizer } from '../auth/authorizer.js';
 import type { Broker } from '../broker/broker.js';
 import { createMessage, type PublishProperties } from '../protocol/codec.js';
 import { validateTopicName, type TopicLimits } from '../protocol/topics.js';
@@ -257,7 +257,7 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
   server.on('connection', (socket: TLSSocket) => {
     const principal = principalOf(socket);
     if (principal) {
-      const untrack = deps.connections.add(principal.certificateId, () => socket.destroy());
+      const untrack = deps.connections.add(principalKey(principal), () => socket.destroy());
       socket.once('close', untrack);
     }
   });

@@ -4,15 +4,14 @@
  * SocketLink. It owns the socket's life; the channel owns the protocol. A malformed or oversized
  * packet ends this connection only.
  */
-import type { TLSSocket } from 'node:tls';
-import type { Authorizer } from '../auth/authorizer.js';
+import type { Socket } from 'node:net';
+import { principalKey, type Authorizer, type Principal } from '../auth/authorizer.js';
 import type { Broker } from '../broker/broker.js';
 import { Channel } from '../broker/channel.js';
 import type { ChannelLimits } from '../broker/limits.js';
 import { createParser, type Packet } from '../protocol/codec.js';
 import { RC } from '../protocol/reason-codes.js';
 import type { ConnectionIndex } from './connection-index.js';
-import { principalOf } from './principal.js';
 import { SocketLink } from './socket-link.js';
 
 export interface MqttTransportDeps {
@@ -23,14 +22,10 @@ export interface MqttTransportDeps {
   onError?: (err: unknown, context: string) => void;
 }
 
-export function serveMqtt(socket: TLSSocket, deps: MqttTransportDeps): void {
-  const principal = principalOf(socket);
-  if (!principal) {
-    socket.destroy();
-    return;
-  }
+/** Serves MQTT on a socket whose peer the listener has already identified. */
+export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransportDeps): void {
   const link = new SocketLink(socket);
-  const untrack = deps.connections.add(principal.certificateId, (reason) => {
+  const untrack = deps.connections.add(principalKey(principal), (reason) => {
     if (reason === 'shutdown') channel.close(RC.SERVER_SHUTTING_DOWN, 'server shutting down');
     else channel.close(RC.NOT_AUTHORIZED, 'certificate no longer active');
   });

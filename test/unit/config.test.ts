@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULTS, loadConfig } from '../../src/config/config.js';
+import { DEFAULTS, loadConfig, parsePlainAllow } from '../../src/config/config.js';
 import { tempDir } from '../helpers/topicd.js';
 
 describe('config', () => {
@@ -29,6 +29,17 @@ describe('config', () => {
     assert.equal(c.region, 'eu-west-1');
   });
 
+  it('config - the plain listener is off by default; mqtt-plain-allow takes all, none or a list', () => {
+    assert.equal(loadConfig({ env: {} }).mqttPlainPort, undefined);
+    assert.equal(loadConfig({ env: {} }).mqttPlainHost, '127.0.0.1');
+    assert.deepEqual(parsePlainAllow('all'), { publish: true, subscribe: true });
+    assert.deepEqual(parsePlainAllow('none'), { publish: false, subscribe: false });
+    assert.deepEqual(parsePlainAllow('subscribe'), { publish: false, subscribe: true });
+    assert.deepEqual(parsePlainAllow('publish, subscribe'), { publish: true, subscribe: true });
+    assert.equal(parsePlainAllow('everything'), null);
+    assert.equal(loadConfig({ env: { TOPICD_MQTT_PLAIN_PORT: '1884' } }).mqttPlainPort, 1884);
+  });
+
   it('config - TOPICD_CONFIG names the file', () => {
     const file = join(tempDir(), 'c.json');
     writeFileSync(file, JSON.stringify({ controlPort: 9999 }));
@@ -40,6 +51,7 @@ describe('config', () => {
     assert.throws(() => loadConfig({ env: {}, flags: { mqttPort: 70000 } }), /--mqtt-port must be a port number/);
     assert.throws(() => loadConfig({ env: {}, flags: { accountId: '12' } }), /account-id must be 12 digits/);
     assert.throws(() => loadConfig({ env: {}, flags: { logLevel: 'loud' } }), /log-level/);
+    assert.throws(() => loadConfig({ env: {}, flags: { mqttPlainAllow: 'publish,delete' } }), /mqtt-plain-allow must be all, none/);
     const file = join(tempDir(), 'bad.json');
     writeFileSync(file, JSON.stringify({ nope: 1 }));
     assert.throws(() => loadConfig({ env: {}, configFile: file }), /unknown key "nope"/);
