@@ -94,14 +94,14 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const registry = new Registry({ store, ca, accountId, region: config.region });
     await registry.init();
 
-    const broker = new Broker(AWS_BROKER_OPTIONS);
+    const onError = (err: unknown, context: string): void => log.error({ err, context }, 'unexpected error');
+    const broker = new Broker(AWS_BROKER_OPTIONS, { retainedStore: store.retained, onStoreError: onError });
+    await broker.loadRetained();
     const authorizer = new OpenAuthorizer((id) => registry.certificateStatus(id));
     const connections = new ConnectionIndex();
     registry.onCertificateChange(({ certificateId, status }) => {
       if (status !== 'ACTIVE') connections.closeAll(certificateId, 'certificate-inactive');
     });
-    const onError = (err: unknown, context: string): void => log.error({ err, context }, 'unexpected error');
-
     const https = createHttpsPublishServer({
       broker, authorizer, connections, onError,
       topicLimits: AWS_LIMITS.topics,

@@ -2,10 +2,12 @@
  * @module broker/broker
  * The routing core: the subscription tree, retained messages and the registry of connected sessions
  * by client id (for takeover). Transports and channels publish into it; it fans a message out to every
- * matching session's `deliver`. It opens no sockets and touches no SQL; what must outlive the process
- * goes through the Store (a later step: see docs/mqtt.md).
+ * matching session's `deliver`. It opens no sockets and touches no SQL; retained messages outlive
+ * the process through the Store's RetainedStore port.
  */
 import type { Message } from '../protocol/codec.js';
+import type { RetainedStore } from '../store/store.js';
+import { fromRetainedRow, toRetainedRow } from './retained-codec.js';
 import { TopicTree, type Subscription } from './topic-tree.js';
 
 /** A session that can receive messages: a connected MQTT channel. */
@@ -26,6 +28,14 @@ export interface BrokerOptions {
 
 export const AWS_BROKER_OPTIONS: BrokerOptions = { hashMatchesParent: false, retainedToWildcards: false };
 
+export interface BrokerDeps {
+  /** Where retained messages are kept across restarts; in memory only when absent. */
+  retainedStore?: RetainedStore;
+  /** A store write failed: the message was routed, but its retained copy may not survive a restart. */
+  onStoreError?: (err: unknown, context: string) => void;
+  now?: () => number;
+}
+
 export class Broker {
   private readonly tree: TopicTree<SessionTarget>;
   private readonly retained = new Map<string, Message>();
@@ -34,8 +44,11 @@ export class Broker {
   /** Messages routed since start, for metrics and tests. */
   published = 0;
 
-  constructor(options: BrokerOptions = AWS_BROKER_OPTIONS) {
+  private readonly deps: BrokerDeps;
+
+  constructor(options: BrokerOptions = AWS_BROKER_OPTIONS, deps: BrokerDeps = {}) {
     this.options = options;
+    this.deps = deps;
     this.tree = new TopicTree<SessionTarget>({ hashMatchesParent: options.hashMatchesParent });
   }
 
@@ -100,11 +113,28 @@ export class Broker {
     return this.retained.size;
   }
 
-  private retain(message: Message): void {
-    // [MQTT-3.3.1-10] an empty retained payload deletes the retained message
-    if (message.payload.length === 0) this.retained.delete(message.topic);
-    else this.retained.set(message.topic, message);
+  /** Loads the retained messages the store kept; call once before serving. */
+  async loadRetained(): Promise<number> {
+    const store = this.deps.retainedStore;
+    if (!store) return 0;
+    for (const row of await store.all()) this.retained.set(row.topic, fromRetainedRow(row));
+    return this.retained.size;
   }
+
+  private retain(message: Message): void {
+    const store = this.deps.retainedStore;
+    // [MQTT-3.3.1-10] an empty retained payload deletes the retained message
+    if (message.payload.length === 0) {
+      if (this.retained.delete(message.topic) && store) store.delete(message.topic).catch(this.storeFailed);
+      return;
+    }
+    this.retained.set(message.topic, message);
+    // The SQLite store writes synchronously inside put(), so the copy is on disk before the
+    // publisher's PUBACK or HTTP 200 goes out; a networked store will need the ack to wait.
+    if (store) store.put(toRetainedRow(message, (this.deps.now ?? Date.now)())).catch(this.storeFailed);
+  }
+
+  private readonly storeFailed = (err: unknown): void => this.deps.onStoreError?.(err, 'retained message');
 
   private retainedFor(filter: string): Message[] {
     const hasWildcard = filter.includes('+') || filter.includes('#');

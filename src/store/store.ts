@@ -118,6 +118,26 @@ export interface AccessKeyStore {
   delete(accessKeyId: string): Promise<boolean>;
 }
 
+/** A retained message: the last retained publish of its topic. */
+export interface RetainedRow {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1;
+  /** MQTT 5 properties as the broker serialized them (opaque to the store), or null. */
+  properties: string | null;
+  /** Epoch milliseconds. */
+  updatedAt: number;
+}
+
+export interface RetainedStore {
+  /** Inserts or replaces the topic's retained message. */
+  put(row: RetainedRow): Promise<void>;
+  delete(topic: string): Promise<boolean>;
+  get(topic: string): Promise<RetainedRow | undefined>;
+  /** Every retained message (the broker loads them all at start). */
+  all(): Promise<RetainedRow[]>;
+}
+
 /** Small named values topicd keeps (the account id made at the first start, ...). */
 export interface MetaStore {
   get(key: string): Promise<string | undefined>;
@@ -130,5 +150,6 @@ export interface Store {
   readonly certificates: CertificateStore;
   readonly thingPrincipals: ThingPrincipalStore;
   readonly accessKeys: AccessKeyStore;
+  readonly retained: RetainedStore;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@
  * @module test/helpers/tools
  * Running the third-party clients tests drive topicd with: curl, Python, and topicd's own CLI.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, from dist/test/helpers. */
@@ -41,3 +41,56 @@ export function pythonForSamples(): string {
   }
   throw new Error('no python3 with requests < 2.32: install Debian\'s python3-requests (.ci/run does)');
 }
+
+export interface Spawned {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves once stdout or stderr (as chosen) contains `text`; rejects if the process exits first. */
+  waitFor(stream: 'stdout' | 'stderr', text: string, timeoutMs?: number): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs the built CLI as a child process (TOPICD_CONFIG cleared so a user's config cannot leak in). */
+export function spawnCli(args: readonly string[]): Spawned {
+  const child = spawn('node', [CLI, ...args], { env: { ...process.env, TOPICD_CONFIG: '' } });
+  let out = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  const poke = (): void => {
+    for (const w of [...waiters]) w();
+  };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; poke(); });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; poke(); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => { resolve({ code, signal }); poke(); });
+  });
+  let hasExited = false;
+  void exited.then(() => { hasExited = true; });
+  return {
+    child, exited,
+    stdout: () => out,
+    stderr: () => err,
+    waitFor(stream, text, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`timed out waiting for "${text}" on ${stream}; stdout: ${out}; stderr: ${err}`)); }, timeoutMs);
+        const check = (): void => {
+          if ((stream === 'stdout' ? out : err).includes(text)) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve();
+          } else if (hasExited || child.exitCode !== null) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            reject(new Error(`exited (${child.exitCode}) before "${text}" on ${stream}; stdout: ${out}; stderr: ${err}`));
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** `topicd start` flags for ephemeral ports and quiet logs. */
+export const EPHEMERAL = ['--https-port', '0', '--mqtt-port', '0', '--alpn-port', '0', '--control-port', '0', '--log-level', 'warn'];

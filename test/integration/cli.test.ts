@@ -4,13 +4,12 @@
  * and a clean SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI, run, type Run } from '../helpers/tools.js';
+import { CLI, EPHEMERAL, run, spawnCli, type Run, type Spawned } from '../helpers/tools.js';
 
 interface Runtime {
   controlUrl: string;
@@ -19,56 +18,6 @@ interface Runtime {
   mqttPort: number;
 }
 
-interface Spawned {
-  child: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves once stdout or stderr (as chosen) contains `text`; rejects if the process exits first. */
-  waitFor(stream: 'stdout' | 'stderr', text: string, timeoutMs?: number): Promise<void>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function spawnCli(args: readonly string[]): Spawned {
-  const child = spawn('node', [CLI, ...args], { env: { ...process.env, TOPICD_CONFIG: '' } });
-  let out = '';
-  let err = '';
-  const waiters = new Set<() => void>();
-  const poke = (): void => {
-    for (const w of [...waiters]) w();
-  };
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; poke(); });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; poke(); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => { resolve({ code, signal }); poke(); });
-  });
-  let hasExited = false;
-  void exited.then(() => { hasExited = true; });
-  return {
-    child, exited,
-    stdout: () => out,
-    stderr: () => err,
-    waitFor(stream, text, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`timed out waiting for "${text}" on ${stream}; stdout: ${out}; stderr: ${err}`)); }, timeoutMs);
-        const check = (): void => {
-          if ((stream === 'stdout' ? out : err).includes(text)) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            resolve();
-          } else if (hasExited || child.exitCode !== null) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            reject(new Error(`exited (${child.exitCode}) before "${text}" on ${stream}; stdout: ${out}; stderr: ${err}`));
-          }
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
-
-const EPHEMERAL = ['--https-port', '0', '--mqtt-port', '0', '--alpn-port', '0', '--control-port', '0', '--log-level', 'warn'];
 
 /** stderr is exactly one line `topicd: ...` matching `pattern`, and the exit code is non-zero. */
 function assertOneLineError(result: Run, pattern: RegExp): void {

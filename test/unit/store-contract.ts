@@ -276,5 +276,28 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.equal((await store.accessKeys.get(key(1).accessKeyId))?.secretAccessKey, 'secret-1');
       });
     });
+
+    describe('retained', () => {
+      const row = (topic: string, body: string, at: number) =>
+        ({ topic, payload: Buffer.from(body), qos: 1 as const, properties: at % 2 ? '{"contentType":"t"}' : null, updatedAt: at });
+
+      test('retained - put replaces per topic, get, all in topic order, delete', async () => {
+        assert.deepEqual(await store.retained.all(), []);
+        await store.retained.put(row('b/1', 'one', 1));
+        await store.retained.put(row('a/1', 'two', 2));
+        await store.retained.put(row('b/1', 'three', 3));
+        assert.deepEqual(await store.retained.get('b/1'), row('b/1', 'three', 3));
+        assert.equal(await store.retained.get('zz'), undefined);
+        assert.deepEqual((await store.retained.all()).map((r) => r.topic), ['a/1', 'b/1']);
+        assert.equal(await store.retained.delete('a/1'), true);
+        assert.equal(await store.retained.delete('a/1'), false);
+        assert.deepEqual(await store.retained.all(), [row('b/1', 'three', 3)]);
+      });
+      test('retained - payloads are bytes, kept exactly (empty and binary)', async () => {
+        const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+        await store.retained.put({ topic: 'bin', payload: bytes, qos: 0, properties: null, updatedAt: 5 });
+        assert.deepEqual((await store.retained.get('bin'))?.payload, bytes);
+      });
+    });
   });
 }

@@ -60,4 +60,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE retained (
+        topic      TEXT PRIMARY KEY,
+        payload    BLOB NOT NULL,
+        qos        INTEGER NOT NULL,
+        properties TEXT,
+        updated_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { invalidRequest } from '../../errors.js';
 import type {
-  AccessKeyRow, AccessKeyStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, Page, PageRequest,
+  AccessKeyRow, AccessKeyStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, Page, PageRequest, RetainedRow, RetainedStore,
   Store, ThingFilter, ThingPrincipalStore, ThingRow, ThingStore,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
@@ -169,6 +169,7 @@ export class SqliteStore implements Store {
   readonly certificates: CertificateStore;
   readonly thingPrincipals: ThingPrincipalStore;
   readonly accessKeys: AccessKeyStore;
+  readonly retained: RetainedStore;
   private readonly db: Db;
 
   /** Opens (creating if needed) the database file and brings its schema up to date. */
@@ -194,6 +195,7 @@ export class SqliteStore implements Store {
     this.certificates = this.certificateStore();
     this.thingPrincipals = this.thingPrincipalStore();
     this.accessKeys = this.accessKeyStore();
+    this.retained = this.retainedStore();
   }
 
   async close(): Promise<void> {
@@ -347,6 +349,27 @@ export class SqliteStore implements Store {
       insert: async (key) => { insert.run(key.accessKeyId, key.secretAccessKey, key.createdAt); },
       list: async () => list.all().map(toAccessKey),
       delete: async (accessKeyId) => del.run(accessKeyId).changes > 0,
+    };
+  }
+
+  private retainedStore(): RetainedStore {
+    const db = this.db;
+    type Row = { topic: string; payload: Buffer; qos: number; properties: string | null; updated_at: number };
+    const toRow = (r: Row): RetainedRow => ({ topic: r.topic, payload: r.payload, qos: r.qos === 1 ? 1 : 0, properties: r.properties, updatedAt: r.updated_at });
+    const put = db.prepare<[string, Buffer, number, string | null, number]>(
+      'INSERT INTO retained (topic, payload, qos, properties, updated_at) VALUES (?, ?, ?, ?, ?) '
+      + 'ON CONFLICT (topic) DO UPDATE SET payload = excluded.payload, qos = excluded.qos, properties = excluded.properties, updated_at = excluded.updated_at');
+    const get = db.prepare<[string], Row>('SELECT * FROM retained WHERE topic = ?');
+    const all = db.prepare<[], Row>('SELECT * FROM retained ORDER BY topic');
+    const del = db.prepare<[string]>('DELETE FROM retained WHERE topic = ?');
+    return {
+      put: async (row) => { put.run(row.topic, row.payload, row.qos, row.properties, row.updatedAt); },
+      delete: async (topic) => del.run(topic).changes > 0,
+      get: async (topic) => {
+        const row = get.get(topic);
+        return row && toRow(row);
+      },
+      all: async () => all.all().map(toRow),
     };
   }
 }
