@@ -95,8 +95,9 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     await registry.init();
 
     const onError = (err: unknown, context: string): void => log.error({ err, context }, 'unexpected error');
-    const broker = new Broker(AWS_BROKER_OPTIONS, { retainedStore: store.retained, onStoreError: onError });
+    const broker = new Broker(AWS_BROKER_OPTIONS, { retainedStore: store.retained, sessionStore: store.sessions, onStoreError: onError });
     await broker.loadRetained();
+    await broker.loadSessions();
     const authorizer = new OpenAuthorizer((id) => registry.certificateStatus(id));
     const connections = new ConnectionIndex();
     registry.onCertificateChange(({ certificateId, status }) => {

@@ -1,100 +1,178 @@
 /**
  * @module broker/broker
- * The routing core: the subscription tree, retained messages and the registry of connected sessions
- * by client id (for takeover). Transports and channels publish into it; it fans a message out to every
- * matching session's `deliver`. It opens no sockets and touches no SQL; retained messages outlive
- * the process through the Store's RetainedStore port.
+ * The routing core: sessions by client id, the subscription tree over them, and retained messages.
+ * Transports and channels publish into it; it fans a message out to every matching session. It
+ * opens no sockets and touches no SQL: persistent sessions and retained messages outlive the process
+ * through the Store's SessionStore and RetainedStore ports.
  */
 import type { Message } from '../protocol/codec.js';
-import type { RetainedStore } from '../store/store.js';
-import { fromRetainedRow, toRetainedRow } from './retained-codec.js';
-import { TopicTree, type Subscription } from './topic-tree.js';
-
-/** A session that can receive messages: a connected MQTT channel. */
-export interface SessionTarget {
-  readonly clientId: string;
-  /** Hot path: hand one message over at `qos`; must not throw. */
-  deliver(message: Message, qos: 0 | 1): void;
-  /** Ends the session because another connection took its client id. */
-  takenOver(): void;
-}
+import type { RetainedStore, SessionStore } from '../store/store.js';
+import { fromRetainedRow, fromSessionMessageRow, toRetainedRow } from './message-codec.js';
+import { Session, type SessionChannel } from './session.js';
+import { TopicTree } from './topic-tree.js';
 
 export interface BrokerOptions {
   /** Whether `a/#` matches `a` as well (standard); AWS IoT: no. */
   hashMatchesParent: boolean;
   /** Whether retained messages go to wildcard subscriptions (standard); AWS IoT: exact filters only. */
   retainedToWildcards: boolean;
+  /** QoS 1 messages a session may have queued behind its in-flight window; past it new ones are dropped. */
+  maxQueuedPerSession: number;
 }
 
-export const AWS_BROKER_OPTIONS: BrokerOptions = { hashMatchesParent: false, retainedToWildcards: false };
+export const AWS_BROKER_OPTIONS: BrokerOptions = { hashMatchesParent: false, retainedToWildcards: false, maxQueuedPerSession: 1000 };
 
 export interface BrokerDeps {
   /** Where retained messages are kept across restarts; in memory only when absent. */
   retainedStore?: RetainedStore;
-  /** A store write failed: the message was routed, but its retained copy may not survive a restart. */
+  /** Where persistent sessions are kept across restarts; in memory only when absent. */
+  sessionStore?: SessionStore;
+  /** A store write failed: the message was routed, but its stored copy may not survive a restart. */
   onStoreError?: (err: unknown, context: string) => void;
   now?: () => number;
 }
 
 export class Broker {
-  private readonly tree: TopicTree<SessionTarget>;
+  private readonly tree: TopicTree<Session>;
   private readonly retained = new Map<string, Message>();
-  private readonly sessions = new Map<string, SessionTarget>();
+  private readonly sessions = new Map<string, Session>();
   private readonly options: BrokerOptions;
+  private readonly deps: BrokerDeps;
+  private readonly now: () => number;
   /** Messages routed since start, for metrics and tests. */
   published = 0;
-
-  private readonly deps: BrokerDeps;
 
   constructor(options: BrokerOptions = AWS_BROKER_OPTIONS, deps: BrokerDeps = {}) {
     this.options = options;
     this.deps = deps;
-    this.tree = new TopicTree<SessionTarget>({ hashMatchesParent: options.hashMatchesParent });
+    this.now = deps.now ?? Date.now;
+    this.tree = new TopicTree<Session>({ hashMatchesParent: options.hashMatchesParent });
   }
+
+  // ---- sessions ----
 
   /**
-   * Registers a connected session under its client id. A session already there is taken over
-   * (the new connection wins, as in AWS IoT and [MQTT-3.1.4-2]).
+   * Opens the session a CONNECT asks for. A connection holding the client id is taken over (the new
+   * connection wins, as in AWS IoT and [MQTT-3.1.4-2]); clean start discards the old session
+   * [MQTT-3.1.2-4]. The caller sends CONNACK, then attaches its channel with `session.attach`.
    */
-  attach(session: SessionTarget): void {
-    const previous = this.sessions.get(session.clientId);
-    this.sessions.set(session.clientId, session);
-    if (previous && previous !== session) {
-      this.dropSubscriptions(previous);
-      previous.takenOver();
+  openSession(clientId: string, cleanStart: boolean, expirySeconds: number): { session: Session; present: boolean } {
+    this.sessions.get(clientId)?.channel?.takenOver();
+    let session = this.sessions.get(clientId);
+    if (session && cleanStart) {
+      this.discard(session);
+      session = undefined;
     }
+    const present = session !== undefined;
+    if (!session) {
+      session = this.newSession(clientId);
+      this.sessions.set(clientId, session);
+    }
+    const wasPersistent = session.persistent;
+    session.expirySeconds = expirySeconds;
+    const store = this.deps.sessionStore;
+    if (store) {
+      if (session.persistent) {
+        store.put({ clientId, expirySeconds, disconnectedAt: null }).catch(this.storeFailed);
+        // A session that becomes persistent keeps the subscriptions it already had.
+        if (!wasPersistent) for (const [filter, qos] of session.subscriptions) store.subscribe(clientId, { filter, qos }).catch(this.storeFailed);
+      } else if (wasPersistent) {
+        store.delete(clientId).catch(this.storeFailed);
+      }
+    }
+    return { session, present };
   }
 
-  /** Unregisters a session (only if it is still the one registered) and drops its subscriptions. */
-  detach(session: SessionTarget): void {
-    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
-    this.dropSubscriptions(session);
+  /** The session's connection ended: a persistent session waits for its expiry, any other ends now. */
+  closeSession(session: Session, channel: SessionChannel): void {
+    if (!session.detach(channel)) return;
+    if (!session.persistent) {
+      this.discard(session);
+      return;
+    }
+    this.deps.sessionStore?.put({ clientId: session.clientId, expirySeconds: session.expirySeconds, disconnectedAt: this.now() }).catch(this.storeFailed);
+    this.armExpiry(session, session.expirySeconds * 1000);
   }
 
-  isConnected(clientId: string): boolean {
-    return this.sessions.has(clientId);
-  }
-
-  get connectedCount(): number {
+  /** Loads the persistent sessions the store kept, dropping expired ones; call once before serving. */
+  async loadSessions(): Promise<number> {
+    const store = this.deps.sessionStore;
+    if (!store) return 0;
+    const now = this.now();
+    for (const stored of await store.all()) {
+      const { clientId, expirySeconds, disconnectedAt } = stored.session;
+      // A session whose connection was live when the process died counts as disconnected now.
+      const left = expirySeconds * 1000 - (disconnectedAt === null ? 0 : now - disconnectedAt);
+      if (left <= 0) {
+        await store.delete(clientId);
+        continue;
+      }
+      const session = this.newSession(clientId);
+      session.expirySeconds = expirySeconds;
+      this.sessions.set(clientId, session);
+      for (const { filter, qos } of stored.subscriptions) {
+        session.subscriptions.set(filter, qos);
+        this.tree.add({ subscriber: session, filter, qos });
+      }
+      for (const row of stored.messages) session.restore(fromSessionMessageRow(row), row.seq, row.expiresAt);
+      if (disconnectedAt === null) await store.put({ clientId, expirySeconds, disconnectedAt: now });
+      this.armExpiry(session, left);
+    }
     return this.sessions.size;
   }
 
-  /** Adds a subscription; returns the retained messages it should receive now. */
-  subscribe(subscription: Subscription<SessionTarget>): Message[] {
-    this.tree.add(subscription);
-    this.filtersOf(subscription.subscriber).add(subscription.filter);
-    return this.retainedFor(subscription.filter);
+  sessionOf(clientId: string): Session | undefined {
+    return this.sessions.get(clientId);
   }
 
-  unsubscribe(session: SessionTarget, filter: string): boolean {
-    this.filtersOf(session).delete(filter);
+  isConnected(clientId: string): boolean {
+    return this.sessions.get(clientId)?.channel !== undefined;
+  }
+
+  private newSession(clientId: string): Session {
+    return new Session(clientId, {
+      maxQueued: this.options.maxQueuedPerSession,
+      store: this.deps.sessionStore,
+      onStoreError: this.deps.onStoreError,
+      now: this.now,
+    });
+  }
+
+  private armExpiry(session: Session, ms: number): void {
+    if (session.expiryTimer) clearTimeout(session.expiryTimer);
+    // setTimeout holds at most 2^31-1 ms (24.8 days); the longest expiry is 7 days in the aws profile.
+    session.expiryTimer = setTimeout(() => {
+      if (session.channel === undefined && this.sessions.get(session.clientId) === session) this.discard(session);
+    }, Math.min(ms, 0x7fffffff));
+    session.expiryTimer.unref();
+  }
+
+  private discard(session: Session): void {
+    if (session.expiryTimer) clearTimeout(session.expiryTimer);
+    session.expiryTimer = undefined;
+    for (const filter of session.subscriptions.keys()) this.tree.remove(session, filter);
+    session.subscriptions.clear();
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+    if (session.persistent) this.deps.sessionStore?.delete(session.clientId).catch(this.storeFailed);
+  }
+
+  // ---- subscriptions ----
+
+  /** Adds or replaces a subscription; returns the retained messages it should receive now. */
+  subscribe(session: Session, filter: string, qos: 0 | 1): Message[] {
+    this.tree.add({ subscriber: session, filter, qos });
+    session.subscriptions.set(filter, qos);
+    if (session.persistent) this.deps.sessionStore?.subscribe(session.clientId, { filter, qos }).catch(this.storeFailed);
+    return this.retainedFor(filter);
+  }
+
+  unsubscribe(session: Session, filter: string): boolean {
+    if (!session.subscriptions.delete(filter)) return false;
+    if (session.persistent) this.deps.sessionStore?.unsubscribe(session.clientId, filter).catch(this.storeFailed);
     return this.tree.remove(session, filter);
   }
 
-  /** Number of filters the session holds (for per-connection limits). */
-  subscriptionCount(session: SessionTarget): number {
-    return this.subscriptions.get(session)?.size ?? 0;
-  }
+  // ---- publishing ----
 
   /** Routes one message to every matching session, and keeps it when retained. Returns the number of deliveries. */
   publish(message: Message): number {
@@ -131,10 +209,8 @@ export class Broker {
     this.retained.set(message.topic, message);
     // The SQLite store writes synchronously inside put(), so the copy is on disk before the
     // publisher's PUBACK or HTTP 200 goes out; a networked store will need the ack to wait.
-    if (store) store.put(toRetainedRow(message, (this.deps.now ?? Date.now)())).catch(this.storeFailed);
+    if (store) store.put(toRetainedRow(message, this.now())).catch(this.storeFailed);
   }
-
-  private readonly storeFailed = (err: unknown): void => this.deps.onStoreError?.(err, 'retained message');
 
   private retainedFor(filter: string): Message[] {
     const hasWildcard = filter.includes('+') || filter.includes('#');
@@ -143,30 +219,12 @@ export class Broker {
       return m ? [m] : [];
     }
     if (!this.options.retainedToWildcards) return [];
-    const out: Message[] = [];
     const probe = new TopicTree<{ clientId: string }>({ hashMatchesParent: this.options.hashMatchesParent, cacheSize: 1 });
-    const me = { clientId: '' };
-    probe.add({ subscriber: me, filter, qos: 0 });
+    probe.add({ subscriber: { clientId: '' }, filter, qos: 0 });
+    const out: Message[] = [];
     for (const [topic, message] of this.retained) if (probe.match(topic).length > 0) out.push(message);
     return out;
   }
 
-  /** The filters each session holds, so they can all be dropped when it goes. */
-  private readonly subscriptions = new WeakMap<SessionTarget, Set<string>>();
-
-  private filtersOf(session: SessionTarget): Set<string> {
-    let set = this.subscriptions.get(session);
-    if (!set) {
-      set = new Set();
-      this.subscriptions.set(session, set);
-    }
-    return set;
-  }
-
-  private dropSubscriptions(session: SessionTarget): void {
-    const set = this.subscriptions.get(session);
-    if (!set) return;
-    for (const filter of set) this.tree.remove(session, filter);
-    set.clear();
-  }
+  private readonly storeFailed = (err: unknown): void => this.deps.onStoreError?.(err, 'broker store write');
 }

@@ -6,8 +6,8 @@
  * Design note. The channel never touches a socket: the transport feeds it parsed packets and gives
  * it a Link to write bytes to and to close. Every failure of the client ends in `close(reason)`,
  * which sends a v5 DISCONNECT where the spec allows and then ends the link; nothing throws out of
- * `handle`. Outbound QoS 1 uses a window of `maxInflight` packet ids; messages past it wait in a
- * bounded queue and are dropped (and counted) past that, so a slow subscriber cannot grow memory.
+ * `handle`. What outlives the connection (subscriptions, QoS 1 messages owed, the in-flight window)
+ * belongs to the Session (broker/session.ts); the channel only writes what the session sends.
  */
 import { randomUUID } from 'node:crypto';
 import type {
@@ -19,11 +19,12 @@ import type {
   Packet,
 } from 'mqtt-packet';
 import type { Authorizer, Principal } from '../auth/authorizer.js';
-import { createMessage, encode, encodePublish, type Message, type ProtocolVersion, type PublishProperties } from '../protocol/codec.js';
+import { createMessage, encode, encodePublish, markDuplicate, type Message, type ProtocolVersion, type PublishProperties } from '../protocol/codec.js';
 import { CONNACK_V4, RC, connackCodeV4 } from '../protocol/reason-codes.js';
 import { validateTopicFilter, validateTopicName } from '../protocol/topics.js';
-import type { Broker, SessionTarget } from './broker.js';
+import type { Broker } from './broker.js';
 import { clampKeepAlive, type ChannelLimits } from './limits.js';
+import type { Session, SessionChannel } from './session.js';
 
 /** What a channel needs from its transport. */
 export interface Link {
@@ -47,7 +48,7 @@ type State = 'awaiting-connect' | 'connected' | 'closed';
 
 const PINGRESP = Buffer.from([0xd0, 0x00]);
 
-export class Channel implements SessionTarget {
+export class Channel implements SessionChannel {
   clientId = '';
   protocolVersion: ProtocolVersion = 4;
   private state: State = 'awaiting-connect';
@@ -55,15 +56,10 @@ export class Channel implements SessionTarget {
   private lastActivity = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private will: Message | undefined;
-  /** Packet id -> message, for outbound QoS 1 awaiting PUBACK. */
-  private readonly inflight = new Map<number, Message>();
-  private readonly queue: Message[] = [];
-  private nextPacketId = 1;
-  private sendWindow: number;
+  private session: Session | undefined;
+  sendWindow: number;
   /** Largest packet the client accepts (v5 Maximum Packet Size). */
   private clientMaxPacket = Number.MAX_SAFE_INTEGER;
-  /** Deliveries dropped because the queue was full or the packet too large for the client. */
-  dropped = 0;
 
   constructor(
     private readonly link: Link,
@@ -159,6 +155,10 @@ export class Channel implements SessionTarget {
 
     const props = packet.properties;
     if (props?.receiveMaximum) this.sendWindow = Math.min(limits.maxInflight, props.receiveMaximum);
+    // AWS: a 3.1.1 persistent session lasts the default expiry (1 h); v5 asks with Session Expiry
+    // Interval, capped at the maximum (7 days), and is told the value granted.
+    const requestedExpiry = version === 5 ? (props?.sessionExpiryInterval ?? 0) : (packet.clean ? 0 : limits.defaultSessionExpiry);
+    const expiry = Math.min(requestedExpiry, limits.maxSessionExpiry);
     if (props?.maximumPacketSize) this.clientMaxPacket = props.maximumPacketSize;
 
     const requestedKeepAlive = packet.keepalive ?? 0;
@@ -166,13 +166,14 @@ export class Channel implements SessionTarget {
     this.keepAliveMs = keepAlive * 1000;
     this.clientId = clientId;
     this.state = 'connected';
-    this.deps.broker.attach(this);
+    const { session, present } = this.deps.broker.openSession(clientId, packet.clean === true, expiry);
+    this.session = session;
 
     if (version === 5) {
       this.link.write(encode({
         cmd: 'connack',
         reasonCode: RC.SUCCESS,
-        sessionPresent: false,
+        sessionPresent: present,
         properties: {
           // AWS IoT's advertised capabilities (reference §5)
           maximumQoS: 1,
@@ -185,12 +186,16 @@ export class Channel implements SessionTarget {
           maximumPacketSize: limits.maxPacketBytes,
           ...(keepAlive !== requestedKeepAlive ? { serverKeepAlive: keepAlive } : {}),
           ...(assigned ? { assignedClientIdentifier: clientId } : {}),
+          ...(expiry !== requestedExpiry ? { sessionExpiryInterval: expiry } : {}),
         },
       }, 5));
     } else {
-      this.link.write(encode({ cmd: 'connack', returnCode: CONNACK_V4.ACCEPTED, sessionPresent: false }, 4));
+      // [MQTT-3.2.2-1] session present is 0 for a clean session
+      this.link.write(encode({ cmd: 'connack', returnCode: CONNACK_V4.ACCEPTED, sessionPresent: present }, 4));
     }
     this.armKeepAlive();
+    // After CONNACK: redeliver what the session still owes [MQTT-4.4.0-1].
+    session.attach(this);
   }
 
   private refuse(reason: number, why: string): void {
@@ -239,42 +244,22 @@ export class Channel implements SessionTarget {
 
   // ---- PUBLISH out ----
 
-  deliver(message: Message, qos: 0 | 1): void {
-    if (this.state !== 'connected') return;
-    if (!this.deps.authorizer.receive(this.deps.principal, message.topic)) return;
-    if (qos === 0) {
-      const bytes = encodePublish(message, this.protocolVersion, 0, false, 0);
-      if (bytes.length > this.clientMaxPacket) { this.dropped++; return; }
-      this.link.write(bytes);
-      return;
-    }
-    if (this.inflight.size < this.sendWindow) this.send(message, false);
-    else if (this.queue.length < this.deps.limits.maxQueued) this.queue.push(message);
-    else this.dropped++;
+  mayReceive(topic: string): boolean {
+    return this.deps.authorizer.receive(this.deps.principal, topic);
   }
 
-  private send(message: Message, retain: boolean): void {
-    const id = this.allocatePacketId();
-    const bytes = encodePublish(message, this.protocolVersion, 1, retain, id);
+  sendPublish(message: Message, qos: 0 | 1, packetId: number, dup: boolean, retain: boolean): boolean {
+    if (this.state !== 'connected') return true;
+    const bytes = encodePublish(message, this.protocolVersion, qos, retain, packetId);
     // [MQTT-3.1.2-25] never send a packet over the client's Maximum Packet Size
-    if (bytes.length > this.clientMaxPacket) { this.dropped++; return; }
-    this.inflight.set(id, message);
-    this.link.write(bytes);
-  }
-
-  private allocatePacketId(): number {
-    // The window is far smaller than 65535, so a free id is always near.
-    while (true) {
-      const id = this.nextPacketId;
-      this.nextPacketId = id === 0xffff ? 1 : id + 1;
-      if (!this.inflight.has(id)) return id;
-    }
+    if (bytes.length > this.clientMaxPacket) return false;
+    // Only QoS 1 is ever resent, and its bytes are this delivery's own copy: safe to flag in place.
+    this.link.write(dup ? markDuplicate(bytes) : bytes);
+    return true;
   }
 
   private onPuback(packet: IPubackPacket): void {
-    if (!this.inflight.delete(packet.messageId!)) return;
-    const next = this.queue.shift();
-    if (next) this.send(next, false);
+    this.session?.acknowledge(packet.messageId!);
   }
 
   // ---- SUBSCRIBE / UNSUBSCRIBE ----
@@ -298,20 +283,20 @@ export class Channel implements SessionTarget {
         return granted.push(v5 ? RC.TOPIC_FILTER_INVALID : failure);
       }
       if (!authorizer.subscribe(principal, filter)) return granted.push(v5 ? RC.NOT_AUTHORIZED : failure);
-      if (broker.subscriptionCount(this) >= limits.maxSubscriptions) return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
+      const session = this.session!;
+      if (!session.subscriptions.has(filter) && session.subscriptions.size >= limits.maxSubscriptions) {
+        return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
+      }
       // AWS IoT grants at most QoS 1.
       const qos: 0 | 1 = sub.qos >= 1 ? 1 : 0;
-      for (const message of broker.subscribe({ subscriber: this, filter, qos })) {
+      for (const message of broker.subscribe(session, filter, qos)) {
         retained.push([message, message.qos < qos ? message.qos : qos]);
       }
       return granted.push(qos);
     });
     this.link.write(encode({ cmd: 'suback', messageId: packet.messageId, granted }, this.protocolVersion));
     // [MQTT-3.3.1-8] retained messages go out after the SUBACK, with RETAIN set
-    for (const [message, qos] of retained) {
-      if (qos === 0) this.link.write(encodePublish(message, this.protocolVersion, 0, true, 0));
-      else if (this.inflight.size < this.sendWindow) this.send(message, true);
-    }
+    for (const [message, qos] of retained) this.session!.deliverRetained(message, qos);
   }
 
   private onUnsubscribe(packet: IUnsubscribePacket): void {
@@ -319,7 +304,7 @@ export class Channel implements SessionTarget {
     if (packet.unsubscriptions.length === 0) return this.close(RC.PROTOCOL_ERROR, 'UNSUBSCRIBE without filters');
     const codes: number[] = [];
     for (const filter of packet.unsubscriptions) {
-      const removed = this.deps.broker.unsubscribe(this, filter);
+      const removed = this.deps.broker.unsubscribe(this.session!, filter);
       codes.push(removed ? RC.SUCCESS : 0x11 /* no subscription existed */);
     }
     // 3.1.1 UNSUBACK carries no reason codes; the encoder leaves them out for version 4.
@@ -360,9 +345,7 @@ export class Channel implements SessionTarget {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const { broker } = this.deps;
-    if (this.clientId) broker.detach(this);
-    this.inflight.clear();
-    this.queue.length = 0;
+    if (this.session) broker.closeSession(this.session, this);
     const will = this.will;
     this.will = undefined;
     // [MQTT-3.1.2-8] the will goes out when the connection ends without a normal DISCONNECT

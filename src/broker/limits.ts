@@ -19,8 +19,10 @@ export interface ChannelLimits {
   maxPacketBytes: number;
   /** Unacknowledged outbound QoS 1 messages (AWS: 100), also the Receive Maximum we advertise. */
   maxInflight: number;
-  /** QoS 1 messages queued behind a full inflight window before new ones are dropped. */
-  maxQueued: number;
+  /** Session expiry of a 3.1.1 persistent session (clean session 0), seconds (AWS: 1 h). */
+  defaultSessionExpiry: number;
+  /** Longest session expiry granted, seconds (AWS: 7 days). */
+  maxSessionExpiry: number;
   /** Time a new connection has to send CONNECT. */
   connectTimeoutMs: number;
   topics: TopicLimits;
@@ -36,7 +38,8 @@ export const AWS_LIMITS: ChannelLimits = {
   // The payload plus a topic, properties and headers.
   maxPacketBytes: 128 * 1024 + 64 * 1024,
   maxInflight: 100,
-  maxQueued: 1000,
+  defaultSessionExpiry: 3600,
+  maxSessionExpiry: 7 * 24 * 3600,
   connectTimeoutMs: 10_000,
   topics: AWS_TOPIC_LIMITS,
 };

@@ -138,6 +138,52 @@ export interface RetainedStore {
   all(): Promise<RetainedRow[]>;
 }
 
+/** A persistent MQTT session: what outlives its connection (subscriptions, undelivered QoS 1 messages). */
+export interface SessionRow {
+  clientId: string;
+  /** Session Expiry Interval in seconds, as granted. */
+  expirySeconds: number;
+  /** Epoch milliseconds of the disconnect; null while connected. */
+  disconnectedAt: number | null;
+}
+
+export interface SessionSubscriptionRow {
+  filter: string;
+  qos: 0 | 1;
+}
+
+/** A QoS 1 message owed to a session, kept until the client acknowledges it. */
+export interface SessionMessageRow {
+  /** Order within the session; assigned by the broker. */
+  seq: number;
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1;
+  /** Opaque serialized MQTT 5 properties, or null. */
+  properties: string | null;
+  /** Epoch milliseconds after which it is no longer delivered (MQTT 5 message expiry), or null. */
+  expiresAt: number | null;
+}
+
+export interface StoredSession {
+  session: SessionRow;
+  subscriptions: SessionSubscriptionRow[];
+  messages: SessionMessageRow[];
+}
+
+export interface SessionStore {
+  /** Every session with its subscriptions and messages (in seq order), for the broker at start. */
+  all(): Promise<StoredSession[]>;
+  /** Inserts or replaces the session row. */
+  put(session: SessionRow): Promise<void>;
+  /** Deletes the session with its subscriptions and messages. */
+  delete(clientId: string): Promise<void>;
+  subscribe(clientId: string, subscription: SessionSubscriptionRow): Promise<void>;
+  unsubscribe(clientId: string, filter: string): Promise<void>;
+  enqueue(clientId: string, message: SessionMessageRow): Promise<void>;
+  dequeue(clientId: string, seq: number): Promise<void>;
+}
+
 /** Small named values topicd keeps (the account id made at the first start, ...). */
 export interface MetaStore {
   get(key: string): Promise<string | undefined>;
@@ -151,5 +197,6 @@ export interface Store {
   readonly thingPrincipals: ThingPrincipalStore;
   readonly accessKeys: AccessKeyStore;
   readonly retained: RetainedStore;
+  readonly sessions: SessionStore;
   close(): Promise<void>;
 }

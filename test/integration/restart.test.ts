@@ -1,6 +1,7 @@
 /**
  * What topicd acknowledged survives a SIGKILL: retained messages (from HTTPS and MQTT publishes, with
- * their MQTT 5 properties) are delivered after a restart on the same data dir.
+ * their MQTT 5 properties) and the QoS 1 messages owed to persistent sessions are delivered after a
+ * restart on the same data dir.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -65,5 +66,49 @@ describe('restart - acknowledged data survives SIGKILL', () => {
     await endClient(sub);
     server!.child.kill('SIGTERM');
     assert.equal((await server!.exited).code, 0);
+  });
+
+  it('restart - QoS 1 messages queued for offline persistent sessions are delivered after SIGKILL, once each', async () => {
+    let runtime = await start();
+    const curl = (path: string, data: string) => run('curl', ['-sS', '--cacert', join(deviceDir, 'root-CA.pem'), '--cert', join(deviceDir, 'device.pem.crt'),
+      '--key', join(deviceDir, 'private.pem.key'), '--data-binary', data, `https://localhost:${runtime.httpsPort}${path}`]);
+    const connect = (clientId: string, protocolVersion: 4 | 5) => mqtt.connectAsync(`mqtts://localhost:${runtime.mqttPort}`, {
+      ...files(), clientId, protocolVersion, clean: false, reconnectPeriod: 0,
+      ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
+    });
+    // Two persistent subscribers, 3.1.1 and 5, go offline.
+    for (const [id, version] of [['offline-4', 4], ['offline-5', 5]] as const) {
+      const c = await connect(id, version);
+      await c.subscribeAsync('queued/#', { qos: 1 });
+      await endClient(c);
+    }
+    // Acknowledged publishes while they are away: HTTPS 200s and MQTT PUBACKs.
+    for (let i = 0; i < 3; i++) assert.match((await curl(`/topics/queued%2Fhttps?qos=1`, `h${i}`)).stdout, /"OK"/);
+    const pub = await mqtt.connectAsync(`mqtts://localhost:${runtime.mqttPort}`, { ...files(), protocolVersion: 5, reconnectPeriod: 0 });
+    for (let i = 0; i < 3; i++) await pub.publishAsync('queued/mqtt', `m${i}`, { qos: 1 });
+    await endClient(pub);
+
+    server!.child.kill('SIGKILL');
+    await server!.exited;
+    runtime = await start();
+
+    for (const [id, version] of [['offline-4', 4], ['offline-5', 5]] as const) {
+      const c = mqtt.connect(`mqtts://localhost:${runtime.mqttPort}`, {
+        ...files(), clientId: id, protocolVersion: version, clean: false, reconnectPeriod: 0,
+        ...(version === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
+      });
+      // Listen before CONNACK: the owed messages follow it at once.
+      const got = collect(c);
+      const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => { c.once('connect', resolve); c.once('error', reject); });
+      assert.equal(connack.sessionPresent, true, `${id}: session present after the restart`);
+      const messages = await got.waitFor(6);
+      assert.deepEqual(messages.map((m) => `${m.topic}=${m.payload.toString()}`),
+        ['queued/https=h0', 'queued/https=h1', 'queued/https=h2', 'queued/mqtt=m0', 'queued/mqtt=m1', 'queued/mqtt=m2'], `${id}: all, in order`);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(got.messages.length, 6, `${id}: nothing twice`);
+      await endClient(c);
+    }
+    server!.child.kill('SIGTERM');
+    await server!.exited;
   });
 });

@@ -277,6 +277,45 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       });
     });
 
+    describe('sessions', () => {
+      const message = (seq: number) => ({ seq, topic: `t/${seq}`, payload: Buffer.from([seq, 0, 255]), qos: 1 as const, properties: seq % 2 ? '{"k":1}' : null, expiresAt: seq % 2 ? null : 1000 + seq });
+
+      test('sessions - put, subscribe, enqueue, then all() returns them in order', async () => {
+        assert.deepEqual(await store.sessions.all(), []);
+        await store.sessions.put({ clientId: 'b', expirySeconds: 3600, disconnectedAt: null });
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: 5 });
+        await store.sessions.subscribe('a', { filter: 'x/#', qos: 1 });
+        await store.sessions.subscribe('a', { filter: 'x/#', qos: 0 });
+        await store.sessions.subscribe('a', { filter: 'a/+', qos: 1 });
+        await store.sessions.enqueue('a', message(2));
+        await store.sessions.enqueue('a', message(1));
+        const all = await store.sessions.all();
+        assert.deepEqual(all.map((s) => s.session.clientId), ['a', 'b']);
+        assert.deepEqual(all[0]?.session, { clientId: 'a', expirySeconds: 60, disconnectedAt: 5 });
+        assert.deepEqual(all[0]?.subscriptions, [{ filter: 'a/+', qos: 1 }, { filter: 'x/#', qos: 0 }]);
+        assert.deepEqual(all[0]?.messages, [message(1), message(2)]);
+        assert.deepEqual(all[1]?.messages, []);
+      });
+      test('sessions - dequeue, unsubscribe, and delete takes subscriptions and messages with it', async () => {
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
+        await store.sessions.subscribe('a', { filter: 'f', qos: 1 });
+        await store.sessions.enqueue('a', message(1));
+        await store.sessions.enqueue('a', message(2));
+        await store.sessions.dequeue('a', 1);
+        await store.sessions.unsubscribe('a', 'f');
+        let all = await store.sessions.all();
+        assert.deepEqual(all[0]?.messages, [message(2)]);
+        assert.deepEqual(all[0]?.subscriptions, []);
+        await store.sessions.put({ clientId: 'a', expirySeconds: 30, disconnectedAt: 9 });
+        assert.equal((await store.sessions.all())[0]?.session.expirySeconds, 30);
+        await store.sessions.delete('a');
+        all = await store.sessions.all();
+        assert.deepEqual(all, []);
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
+        assert.deepEqual((await store.sessions.all())[0]?.messages, [], 'a new session starts empty');
+      });
+    });
+
     describe('retained', () => {
       const row = (topic: string, body: string, at: number) =>
         ({ topic, payload: Buffer.from(body), qos: 1 as const, properties: at % 2 ? '{"contentType":"t"}' : null, updatedAt: at });

@@ -72,4 +72,32 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE sessions (
+        client_id       TEXT PRIMARY KEY,
+        expiry_seconds  INTEGER NOT NULL,
+        disconnected_at INTEGER
+      ) STRICT;
+
+      CREATE TABLE session_subscriptions (
+        client_id TEXT NOT NULL REFERENCES sessions (client_id) ON DELETE CASCADE,
+        filter    TEXT NOT NULL,
+        qos       INTEGER NOT NULL,
+        PRIMARY KEY (client_id, filter)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE session_messages (
+        client_id  TEXT NOT NULL REFERENCES sessions (client_id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        topic      TEXT NOT NULL,
+        payload    BLOB NOT NULL,
+        qos        INTEGER NOT NULL,
+        properties TEXT,
+        expires_at INTEGER,
+        PRIMARY KEY (client_id, seq)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

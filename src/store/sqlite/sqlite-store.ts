@@ -10,6 +10,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { invalidRequest } from '../../errors.js';
 import type {
   AccessKeyRow, AccessKeyStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, Page, PageRequest, RetainedRow, RetainedStore,
+  SessionMessageRow, SessionStore, StoredSession,
   Store, ThingFilter, ThingPrincipalStore, ThingRow, ThingStore,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
@@ -170,6 +171,7 @@ export class SqliteStore implements Store {
   readonly thingPrincipals: ThingPrincipalStore;
   readonly accessKeys: AccessKeyStore;
   readonly retained: RetainedStore;
+  readonly sessions: SessionStore;
   private readonly db: Db;
 
   /** Opens (creating if needed) the database file and brings its schema up to date. */
@@ -180,6 +182,8 @@ export class SqliteStore implements Store {
       // In WAL mode NORMAL loses no committed data on a process crash, only possibly on power loss.
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
+      // Session rows own their subscriptions and messages (ON DELETE CASCADE).
+      db.pragma('foreign_keys = ON');
       migrate(db);
       return new SqliteStore(db);
     } catch (err) {
@@ -196,6 +200,7 @@ export class SqliteStore implements Store {
     this.thingPrincipals = this.thingPrincipalStore();
     this.accessKeys = this.accessKeyStore();
     this.retained = this.retainedStore();
+    this.sessions = this.sessionStore();
   }
 
   async close(): Promise<void> {
@@ -370,6 +375,45 @@ export class SqliteStore implements Store {
         return row && toRow(row);
       },
       all: async () => all.all().map(toRow),
+    };
+  }
+
+  private sessionStore(): SessionStore {
+    const db = this.db;
+    type SessionRecord = { client_id: string; expiry_seconds: number; disconnected_at: number | null };
+    type SubscriptionRecord = { client_id: string; filter: string; qos: number };
+    type MessageRecord = { client_id: string; seq: number; topic: string; payload: Buffer; qos: number; properties: string | null; expires_at: number | null };
+    const sessions = db.prepare<[], SessionRecord>('SELECT * FROM sessions ORDER BY client_id');
+    const subscriptions = db.prepare<[], SubscriptionRecord>('SELECT * FROM session_subscriptions ORDER BY client_id, filter');
+    const messages = db.prepare<[], MessageRecord>('SELECT * FROM session_messages ORDER BY client_id, seq');
+    const put = db.prepare<[string, number, number | null]>(
+      'INSERT INTO sessions (client_id, expiry_seconds, disconnected_at) VALUES (?, ?, ?) '
+      + 'ON CONFLICT (client_id) DO UPDATE SET expiry_seconds = excluded.expiry_seconds, disconnected_at = excluded.disconnected_at');
+    const del = db.prepare<[string]>('DELETE FROM sessions WHERE client_id = ?');
+    const subscribe = db.prepare<[string, string, number]>(
+      'INSERT INTO session_subscriptions (client_id, filter, qos) VALUES (?, ?, ?) ON CONFLICT (client_id, filter) DO UPDATE SET qos = excluded.qos');
+    const unsubscribe = db.prepare<[string, string]>('DELETE FROM session_subscriptions WHERE client_id = ? AND filter = ?');
+    const enqueue = db.prepare<[string, number, string, Buffer, number, string | null, number | null]>(
+      'INSERT OR REPLACE INTO session_messages (client_id, seq, topic, payload, qos, properties, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const dequeue = db.prepare<[string, number]>('DELETE FROM session_messages WHERE client_id = ? AND seq = ?');
+    const toMessage = (r: MessageRecord): SessionMessageRow =>
+      ({ seq: r.seq, topic: r.topic, payload: r.payload, qos: r.qos === 1 ? 1 : 0, properties: r.properties, expiresAt: r.expires_at });
+    return {
+      all: async () => {
+        const byId = new Map<string, StoredSession>();
+        for (const r of sessions.all()) {
+          byId.set(r.client_id, { session: { clientId: r.client_id, expirySeconds: r.expiry_seconds, disconnectedAt: r.disconnected_at }, subscriptions: [], messages: [] });
+        }
+        for (const r of subscriptions.all()) byId.get(r.client_id)?.subscriptions.push({ filter: r.filter, qos: r.qos === 1 ? 1 : 0 });
+        for (const r of messages.all()) byId.get(r.client_id)?.messages.push(toMessage(r));
+        return [...byId.values()];
+      },
+      put: async (s) => { put.run(s.clientId, s.expirySeconds, s.disconnectedAt); },
+      delete: async (clientId) => { del.run(clientId); },
+      subscribe: async (clientId, s) => { subscribe.run(clientId, s.filter, s.qos); },
+      unsubscribe: async (clientId, filter) => { unsubscribe.run(clientId, filter); },
+      enqueue: async (clientId, m) => { enqueue.run(clientId, m.seq, m.topic, m.payload, m.qos, m.properties, m.expiresAt); },
+      dequeue: async (clientId, seq) => { dequeue.run(clientId, seq); },
     };
   }
 }

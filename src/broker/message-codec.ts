@@ -1,0 +1,49 @@
+/**
+ * @module broker/message-codec
+ * A Message to and from the Store's rows (retained messages, messages owed to sessions). MQTT 5
+ * properties are kept as JSON, correlation data in base64: this runs once per stored message,
+ * never on the plain delivery path.
+ */
+import { createMessage, type Message, type PublishProperties } from '../protocol/codec.js';
+import type { RetainedRow, SessionMessageRow } from '../store/store.js';
+
+interface StoredProperties extends Omit<PublishProperties, 'correlationData'> {
+  correlationData?: string;
+}
+
+export function serializeProperties(properties: PublishProperties | undefined): string | null {
+  if (!properties) return null;
+  const { correlationData, ...rest } = properties;
+  return JSON.stringify(correlationData ? { ...rest, correlationData: correlationData.toString('base64') } : rest);
+}
+
+export function parseProperties(text: string | null): PublishProperties | undefined {
+  if (text === null) return undefined;
+  const { correlationData, ...rest } = JSON.parse(text) as StoredProperties;
+  return correlationData === undefined ? rest : { ...rest, correlationData: Buffer.from(correlationData, 'base64') };
+}
+
+export function toRetainedRow(message: Message, now: number): RetainedRow {
+  return { topic: message.topic, payload: message.payload, qos: message.qos, properties: serializeProperties(message.properties), updatedAt: now };
+}
+
+export function fromRetainedRow(row: RetainedRow): Message {
+  return createMessage(row.topic, row.payload, row.qos, true, parseProperties(row.properties));
+}
+
+/** MQTT 5: a message with an expiry interval is not delivered once it has passed. */
+export function expiresAt(message: Message, now: number): number | null {
+  const interval = message.properties?.messageExpiryInterval;
+  return interval === undefined ? null : now + interval * 1000;
+}
+
+export function toSessionMessageRow(message: Message, seq: number, now: number): SessionMessageRow {
+  return {
+    seq, topic: message.topic, payload: message.payload, qos: message.qos,
+    properties: serializeProperties(message.properties), expiresAt: expiresAt(message, now),
+  };
+}
+
+export function fromSessionMessageRow(row: SessionMessageRow): Message {
+  return createMessage(row.topic, row.payload, row.qos, false, parseProperties(row.properties));
+}
