@@ -36,7 +36,14 @@ export interface Authorizer {
   receive(principal: Principal, topic: string): boolean;
 }
 
-const isReserved = (topicOrFilter: string): boolean => topicOrFilter.charCodeAt(0) === 36; /* $ */
+/** `$` topics are the service's; a shared subscription is judged by the filter it shares. */
+const isReserved = (topicOrFilter: string): boolean => {
+  if (topicOrFilter.startsWith('$share/')) {
+    const slash = topicOrFilter.indexOf('/', 7);
+    return slash !== -1 && topicOrFilter.charCodeAt(slash + 1) === 36;
+  }
+  return topicOrFilter.charCodeAt(0) === 36; /* $ */
+};
 
 /** Seed rule: an ACTIVE registered certificate may publish and subscribe anywhere outside `$` topics. */
 export class OpenAuthorizer implements Authorizer {

@@ -8,8 +8,13 @@
 import type { Message } from '../protocol/codec.js';
 import type { RetainedStore, SessionStore } from '../store/store.js';
 import { fromRetainedRow, fromSessionMessageRow, toRetainedRow } from './message-codec.js';
+import { parseSharedFilter } from '../protocol/topics.js';
 import { Session, type SessionChannel } from './session.js';
+import { SharedGroup } from './shared-group.js';
 import { TopicTree } from './topic-tree.js';
+
+/** What the topic tree delivers to: a session, or a shared subscription group of sessions. */
+type Target = Session | SharedGroup;
 
 export interface BrokerOptions {
   /** Whether `a/#` matches `a` as well (standard); AWS IoT: no. */
@@ -33,7 +38,9 @@ export interface BrokerDeps {
 }
 
 export class Broker {
-  private readonly tree: TopicTree<Session>;
+  private readonly tree: TopicTree<Target>;
+  /** Shared subscription groups by their full `$share/{group}/{filter}`. */
+  private readonly groups = new Map<string, SharedGroup>();
   private readonly retained = new Map<string, Message>();
   private readonly sessions = new Map<string, Session>();
   private readonly options: BrokerOptions;
@@ -46,7 +53,7 @@ export class Broker {
     this.options = options;
     this.deps = deps;
     this.now = deps.now ?? Date.now;
-    this.tree = new TopicTree<Session>({ hashMatchesParent: options.hashMatchesParent });
+    this.tree = new TopicTree<Target>({ hashMatchesParent: options.hashMatchesParent });
   }
 
   // ---- sessions ----
@@ -110,10 +117,7 @@ export class Broker {
       const session = this.newSession(clientId);
       session.expirySeconds = expirySeconds;
       this.sessions.set(clientId, session);
-      for (const { filter, qos } of stored.subscriptions) {
-        session.subscriptions.set(filter, qos);
-        this.tree.add({ subscriber: session, filter, qos });
-      }
+      for (const { filter, qos } of stored.subscriptions) this.addSubscription(session, filter, qos);
       for (const row of stored.messages) session.restore(fromSessionMessageRow(row), row.seq, row.expiresAt);
       if (disconnectedAt === null) await store.put({ clientId, expirySeconds, disconnectedAt: now });
       this.armExpiry(session, left);
@@ -150,26 +154,59 @@ export class Broker {
   private discard(session: Session): void {
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     session.expiryTimer = undefined;
-    for (const filter of session.subscriptions.keys()) this.tree.remove(session, filter);
-    session.subscriptions.clear();
+    for (const filter of [...session.subscriptions.keys()]) this.removeSubscription(session, filter);
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     if (session.persistent) this.deps.sessionStore?.delete(session.clientId).catch(this.storeFailed);
   }
 
   // ---- subscriptions ----
 
-  /** Adds or replaces a subscription; returns the retained messages it should receive now. */
+  /**
+   * Adds or replaces a subscription; returns the retained messages it should receive now (none for
+   * a shared subscription: MQTT 5 §4.8.2 sends no retained messages to share groups).
+   */
   subscribe(session: Session, filter: string, qos: 0 | 1): Message[] {
-    this.tree.add({ subscriber: session, filter, qos });
-    session.subscriptions.set(filter, qos);
+    const shared = this.addSubscription(session, filter, qos);
     if (session.persistent) this.deps.sessionStore?.subscribe(session.clientId, { filter, qos }).catch(this.storeFailed);
-    return this.retainedFor(filter);
+    return shared ? [] : this.retainedFor(filter);
   }
 
   unsubscribe(session: Session, filter: string): boolean {
-    if (!session.subscriptions.delete(filter)) return false;
+    if (!this.removeSubscription(session, filter)) return false;
     if (session.persistent) this.deps.sessionStore?.unsubscribe(session.clientId, filter).catch(this.storeFailed);
-    return this.tree.remove(session, filter);
+    return true;
+  }
+
+  /** Puts the subscription in the tree (through its share group when shared); true when shared. */
+  private addSubscription(session: Session, filter: string, qos: 0 | 1): boolean {
+    session.subscriptions.set(filter, qos);
+    const shared = parseSharedFilter(filter);
+    if (!shared) {
+      this.tree.add({ subscriber: session, filter, qos });
+      return false;
+    }
+    let group = this.groups.get(filter);
+    if (!group) {
+      group = new SharedGroup(filter);
+      this.groups.set(filter, group);
+      // The group takes QoS 1 from the tree and gives each member its own granted QoS.
+      this.tree.add({ subscriber: group, filter: shared.filter, qos: 1 });
+    }
+    group.add(session, qos);
+    return true;
+  }
+
+  private removeSubscription(session: Session, filter: string): boolean {
+    if (!session.subscriptions.delete(filter)) return false;
+    const shared = parseSharedFilter(filter);
+    if (!shared) return this.tree.remove(session, filter);
+    const group = this.groups.get(filter);
+    if (!group?.remove(session)) return false;
+    if (group.size === 0) {
+      this.groups.delete(filter);
+      this.tree.remove(group, shared.filter);
+    }
+    return true;
   }
 
   // ---- publishing ----

@@ -21,7 +21,7 @@ import type {
 import type { Authorizer, Principal } from '../auth/authorizer.js';
 import { createMessage, encode, encodePublish, markDuplicate, type Message, type ProtocolVersion, type PublishProperties } from '../protocol/codec.js';
 import { CONNACK_V4, RC, connackCodeV4 } from '../protocol/reason-codes.js';
-import { validateTopicFilter, validateTopicName } from '../protocol/topics.js';
+import { validateSubscriptionFilter, validateTopicName } from '../protocol/topics.js';
 import type { Broker } from './broker.js';
 import { clampKeepAlive, type ChannelLimits } from './limits.js';
 import type { Session, SessionChannel } from './session.js';
@@ -57,6 +57,8 @@ export class Channel implements SessionChannel {
   private timer: NodeJS.Timeout | undefined;
   private will: Message | undefined;
   private session: Session | undefined;
+  /** Inbound topic aliases the client set on this connection (v5); they end with it [MQTT-3.3.2-7]. */
+  private topicAliases: Map<number, string> | undefined;
   sendWindow: number;
   /** Largest packet the client accepts (v5 Maximum Packet Size). */
   private clientMaxPacket = Number.MAX_SAFE_INTEGER;
@@ -180,8 +182,8 @@ export class Channel implements SessionChannel {
           retainAvailable: true,
           wildcardSubscriptionAvailable: true,
           subscriptionIdentifiersAvailable: false,
-          sharedSubscriptionAvailable: false,
-          topicAliasMaximum: 0,
+          sharedSubscriptionAvailable: true,
+          topicAliasMaximum: limits.topicAliasMaximum,
           receiveMaximum: limits.maxInflight,
           maximumPacketSize: limits.maxPacketBytes,
           ...(keepAlive !== requestedKeepAlive ? { serverKeepAlive: keepAlive } : {}),
@@ -213,11 +215,20 @@ export class Channel implements SessionChannel {
     const v5 = this.protocolVersion === 5;
     // AWS IoT: QoS 0 and 1 only.
     if (packet.qos === 2) return this.close(RC.QOS_NOT_SUPPORTED, 'QoS 2 is not supported');
-    if (v5 && packet.properties?.topicAlias !== undefined) {
-      // We advertise Topic Alias Maximum 0 [MQTT-3.3.2-8]
-      return this.close(RC.TOPIC_ALIAS_INVALID, 'topic aliases are not enabled');
+    let topic = packet.topic;
+    const alias = v5 ? packet.properties?.topicAlias : undefined;
+    if (alias !== undefined) {
+      // [MQTT-3.3.2-9] an alias of 0 or over the Topic Alias Maximum we advertised is an error
+      if (alias === 0 || alias > limits.topicAliasMaximum) return this.close(RC.TOPIC_ALIAS_INVALID, `topic alias ${alias} is out of range`);
+      if (topic === '') {
+        const known = this.topicAliases?.get(alias);
+        // [MQTT-3.3.2-12] an empty topic needs an alias the client has set on this connection
+        if (known === undefined) return this.close(RC.PROTOCOL_ERROR, `topic alias ${alias} was never set`);
+        topic = known;
+      } else {
+        (this.topicAliases ??= new Map()).set(alias, topic);
+      }
     }
-    const topic = packet.topic;
     const problem = validateTopicName(topic, limits.topics);
     if (problem) return this.close(RC.TOPIC_NAME_INVALID, problem);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
@@ -279,7 +290,7 @@ export class Channel implements SessionChannel {
     packet.subscriptions.forEach((sub, index) => {
       if (index >= limits.maxFiltersPerSubscribe) return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
       const filter = sub.topic;
-      if (validateTopicFilter(filter, limits.topics) !== null || filter.startsWith('$share/')) {
+      if (validateSubscriptionFilter(filter, limits.topics) !== null) {
         return granted.push(v5 ? RC.TOPIC_FILTER_INVALID : failure);
       }
       if (!authorizer.subscribe(principal, filter)) return granted.push(v5 ? RC.NOT_AUTHORIZED : failure);

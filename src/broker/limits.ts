@@ -19,6 +19,8 @@ export interface ChannelLimits {
   maxPacketBytes: number;
   /** Unacknowledged outbound QoS 1 messages (AWS: 100), also the Receive Maximum we advertise. */
   maxInflight: number;
+  /** Inbound topic aliases a v5 client may use (AWS: 8). */
+  topicAliasMaximum: number;
   /** Session expiry of a 3.1.1 persistent session (clean session 0), seconds (AWS: 1 h). */
   defaultSessionExpiry: number;
   /** Longest session expiry granted, seconds (AWS: 7 days). */
@@ -38,6 +40,7 @@ export const AWS_LIMITS: ChannelLimits = {
   // The payload plus a topic, properties and headers.
   maxPacketBytes: 128 * 1024 + 64 * 1024,
   maxInflight: 100,
+  topicAliasMaximum: 8,
   defaultSessionExpiry: 3600,
   maxSessionExpiry: 7 * 24 * 3600,
   connectTimeoutMs: 10_000,

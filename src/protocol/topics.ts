@@ -94,5 +94,20 @@ export function parseSharedFilter(filter: string): { group: string; filter: stri
   return { group: rest.slice(0, slash), filter: rest.slice(slash + 1) };
 }
 
+/** AWS: a share name is 1..128 characters without `/`, `+` or `#`. */
+const MAX_SHARE_NAME = 128;
+
+/** Null when `filter` is a valid subscription filter, shared (`$share/{group}/{filter}`) or not. */
+export function validateSubscriptionFilter(filter: string, limits: TopicLimits = AWS_TOPIC_LIMITS): string | null {
+  if (!filter.startsWith('$share/')) return validateTopicFilter(filter, limits);
+  const shared = parseSharedFilter(filter);
+  // [MQTT-4.8.2-1] a share name of at least one character, then a filter
+  if (!shared) return 'a shared subscription must be $share/{ShareName}/{filter}';
+  if (shared.group.length > MAX_SHARE_NAME) return `share name over ${MAX_SHARE_NAME} characters`;
+  // [MQTT-4.8.2-2] no wildcards in the share name
+  if (shared.group.includes('+') || shared.group.includes('#')) return 'share name must not contain + or #';
+  return validateTopicFilter(shared.filter, limits);
+}
+
 /** AWS reserves `$aws/...` (and every other `$` topic) for the service. */
 export const isReservedTopic = (topic: string): boolean => topic.charCodeAt(0) === 36; /* $ */

@@ -36,7 +36,9 @@ describe('13-malformed', () => {
     ['[MQTT-3.8.3-3] a SUBSCRIBE with no filters', 4, '82 02 0001', ''],
     ['[MQTT-3.10.3-2] an UNSUBSCRIBE with no filters', 5, 'a2 03 0001 00', 'e0028200'],
     ['a PUBREL (QoS 2 flows are not supported)', 4, '62 02 0001', ''],
-    ['v5 PUBLISH with a topic alias we never offered', 5, '30 09 0003 742f61 03 23 0001', 'e0029400'],
+    ['[MQTT-3.3.2-9] v5 PUBLISH with a topic alias over the maximum (8)', 5, '30 09 0003 742f61 03 23 0009', 'e0029400'],
+    ['[MQTT-3.3.2-9] v5 PUBLISH with topic alias 0', 5, '30 09 0003 742f61 03 23 0000', 'e0029400'],
+    ['[MQTT-3.3.2-12] v5 PUBLISH with an empty topic and an alias never set', 5, '30 06 0000 03 23 0001', 'e0028200'],
     ['v5 SUBSCRIBE with a subscription identifier', 5, '82 0b 0001 02 0b 01 0003 742f61 00', 'e002a100'],
     ['a packet announced over the size limit', 4, '30 ff ff 7f', ''],
   ];
