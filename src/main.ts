@@ -12,6 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import { OpenAuthorizer, PlainListenerAuthorizer } from './auth/authorizer.js';
 import { Broker, AWS_BROKER_OPTIONS } from './broker/broker.js';
 import { AWS_LIMITS } from './broker/limits.js';
+import { LifecycleEvents } from './broker/lifecycle.js';
 import { createControlPlane } from './control/server.js';
 import { TopicdError } from './errors.js';
 import { createLogger } from './observe/logger.js';
@@ -108,7 +109,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       topicLimits: AWS_LIMITS.topics,
       maxPayloadBytes: AWS_LIMITS.maxPayloadBytes,
     });
-    const mqttDeps = { broker, authorizer, connections, onError, limits: AWS_LIMITS };
+    const mqttDeps = { broker, authorizer, connections, onError, limits: AWS_LIMITS, lifecycle: new LifecycleEvents(broker) };
     const route = (socket: TLSSocket, protocol: DataProtocol): void => {
       if (protocol === 'https') {
         https.emit('connection', socket);

@@ -36,6 +36,9 @@ export interface Authorizer {
   receive(principal: Principal, topic: string): boolean;
 }
 
+/** Clients may watch AWS's lifecycle events; every other `$` topic is the service's. */
+const isEvents = (filter: string): boolean => filter.startsWith('$aws/events/');
+
 /** `$` topics are the service's; a shared subscription is judged by the filter it shares. */
 const isReserved = (topicOrFilter: string): boolean => {
   if (topicOrFilter.startsWith('$share/')) {
@@ -62,7 +65,7 @@ export class OpenAuthorizer implements Authorizer {
   }
 
   subscribe(principal: Principal, filter: string): boolean {
-    return !isReserved(filter) && this.authenticate(principal);
+    return (isEvents(filter) || !isReserved(filter)) && this.authenticate(principal);
   }
 
   receive(_principal: Principal, _topic: string): boolean {
@@ -90,7 +93,7 @@ export class PlainListenerAuthorizer implements Authorizer {
   }
 
   subscribe(principal: Principal, filter: string): boolean {
-    return this.allow.subscribe && !isReserved(filter) && this.authenticate(principal);
+    return this.allow.subscribe && (isEvents(filter) || !isReserved(filter)) && this.authenticate(principal);
   }
 
   receive(_principal: Principal, _topic: string): boolean {

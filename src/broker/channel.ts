@@ -24,6 +24,7 @@ import { CONNACK_V4, RC, connackCodeV4 } from '../protocol/reason-codes.js';
 import { validateSubscriptionFilter, validateTopicName } from '../protocol/topics.js';
 import type { Broker } from './broker.js';
 import { clampKeepAlive, type ChannelLimits } from './limits.js';
+import type { ConnectionIdentity, DisconnectReason, LifecycleEvents } from './lifecycle.js';
 import type { Session, SessionChannel } from './session.js';
 
 /** What a channel needs from its transport. */
@@ -40,6 +41,8 @@ export interface ChannelDeps {
   authorizer: Authorizer;
   principal: Principal;
   limits: ChannelLimits;
+  /** AWS lifecycle events; none are published when absent. */
+  lifecycle?: LifecycleEvents | undefined;
   /** Told once when the channel is closed, for the transport's bookkeeping. */
   onClosed?: (channel: Channel) => void;
 }
@@ -57,6 +60,7 @@ export class Channel implements SessionChannel {
   private timer: NodeJS.Timeout | undefined;
   private will: Message | undefined;
   private session: Session | undefined;
+  private identity: ConnectionIdentity | undefined;
   /** Inbound topic aliases the client set on this connection (v5); they end with it [MQTT-3.3.2-7]. */
   private topicAliases: Map<number, string> | undefined;
   sendWindow: number;
@@ -112,7 +116,7 @@ export class Channel implements SessionChannel {
   /** The transport says the connection went away. */
   linkClosed(): void {
     if (this.state === 'closed') return;
-    this.finish(true);
+    this.finish(true, 'CONNECTION_LOST');
   }
 
   // ---- CONNECT ----
@@ -196,6 +200,10 @@ export class Channel implements SessionChannel {
       this.link.write(encode({ cmd: 'connack', returnCode: CONNACK_V4.ACCEPTED, sessionPresent: present }, 4));
     }
     this.armKeepAlive();
+    if (this.deps.lifecycle) {
+      this.identity = this.deps.lifecycle.identify(clientId, principal, this.link.remoteAddress);
+      this.deps.lifecycle.connected(this.identity);
+    }
     // After CONNACK: redeliver what the session still owes [MQTT-4.4.0-1].
     session.attach(this);
   }
@@ -236,7 +244,7 @@ export class Channel implements SessionChannel {
 
     if (!authorizer.publish(principal, topic, packet.retain)) {
       // AWS: a v5 client gets PUBACK 0x87; a 3.1.1 client is disconnected.
-      if (!v5) return this.close(undefined, `not authorized to publish to ${topic}`);
+      if (!v5) return this.close(RC.NOT_AUTHORIZED, `not authorized to publish to ${topic}`);
       if (packet.qos === 1) this.link.write(encode({ cmd: 'puback', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED }, 5));
       return;
     }
@@ -286,6 +294,7 @@ export class Channel implements SessionChannel {
     if (packet.subscriptions.length === 0) return this.close(RC.PROTOCOL_ERROR, 'SUBSCRIBE without filters');
     const failure = v5 ? RC.UNSPECIFIED_ERROR : 0x80;
     const granted: number[] = [];
+    const subscribed: string[] = [];
     const retained: Array<[Message, 0 | 1]> = [];
     packet.subscriptions.forEach((sub, index) => {
       if (index >= limits.maxFiltersPerSubscribe) return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
@@ -303,23 +312,28 @@ export class Channel implements SessionChannel {
       for (const message of broker.subscribe(session, filter, qos)) {
         retained.push([message, message.qos < qos ? message.qos : qos]);
       }
+      subscribed.push(filter);
       return granted.push(qos);
     });
     this.link.write(encode({ cmd: 'suback', messageId: packet.messageId, granted }, this.protocolVersion));
     // [MQTT-3.3.1-8] retained messages go out after the SUBACK, with RETAIN set
     for (const [message, qos] of retained) this.session!.deliverRetained(message, qos);
+    if (this.identity) this.deps.lifecycle?.subscriptions(this.identity, 'subscribed', subscribed);
   }
 
   private onUnsubscribe(packet: IUnsubscribePacket): void {
     // [MQTT-3.10.3-2] an UNSUBSCRIBE must hold at least one filter
     if (packet.unsubscriptions.length === 0) return this.close(RC.PROTOCOL_ERROR, 'UNSUBSCRIBE without filters');
     const codes: number[] = [];
+    const removedFilters: string[] = [];
     for (const filter of packet.unsubscriptions) {
       const removed = this.deps.broker.unsubscribe(this.session!, filter);
+      if (removed) removedFilters.push(filter);
       codes.push(removed ? RC.SUCCESS : 0x11 /* no subscription existed */);
     }
     // 3.1.1 UNSUBACK carries no reason codes; the encoder leaves them out for version 4.
     this.link.write(encode({ cmd: 'unsuback', messageId: packet.messageId!, granted: codes }, this.protocolVersion));
+    if (this.identity) this.deps.lifecycle?.subscriptions(this.identity, 'unsubscribed', removedFilters);
   }
 
   // ---- ending ----
@@ -330,7 +344,7 @@ export class Channel implements SessionChannel {
     if (!keepWill) this.will = undefined;
     this.state = 'closed';
     this.link.end();
-    this.finish(keepWill);
+    this.finish(keepWill, 'CLIENT_INITIATED_DISCONNECT');
   }
 
   takenOver(): void {
@@ -348,11 +362,13 @@ export class Channel implements SessionChannel {
     }
     this.state = 'closed';
     this.link.end();
-    this.finish(true);
+    this.finish(true, lifecycleReason(reason));
   }
 
-  private finish(sendWill: boolean): void {
+  private finish(sendWill: boolean, reason: DisconnectReason): void {
     this.state = 'closed';
+    if (this.identity) this.deps.lifecycle?.disconnected(this.identity, reason);
+    this.identity = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const { broker } = this.deps;
@@ -379,6 +395,18 @@ export class Channel implements SessionChannel {
     };
     this.timer = setTimeout(check, limit);
     this.timer.unref();
+  }
+}
+
+/** The AWS lifecycle disconnectReason for a server-side close with this MQTT reason code. */
+function lifecycleReason(reason: number | undefined): DisconnectReason {
+  switch (reason) {
+    case RC.SESSION_TAKEN_OVER: return 'DUPLICATE_CLIENTID';
+    case RC.KEEP_ALIVE_TIMEOUT: return 'MQTT_KEEP_ALIVE_TIMEOUT';
+    case RC.SERVER_SHUTTING_DOWN: return 'SERVER_INITIATED_DISCONNECT';
+    case RC.NOT_AUTHORIZED: return 'AUTH_ERROR';
+    case RC.IMPLEMENTATION_SPECIFIC_ERROR: return 'SERVER_ERROR';
+    default: return 'CLIENT_ERROR';
   }
 }
 

@@ -9,6 +9,7 @@ import { principalKey, type Authorizer, type Principal } from '../auth/authorize
 import type { Broker } from '../broker/broker.js';
 import { Channel } from '../broker/channel.js';
 import type { ChannelLimits } from '../broker/limits.js';
+import type { LifecycleEvents } from '../broker/lifecycle.js';
 import { createParser, type Packet } from '../protocol/codec.js';
 import { RC } from '../protocol/reason-codes.js';
 import type { ConnectionIndex } from './connection-index.js';
@@ -18,6 +19,7 @@ export interface MqttTransportDeps {
   broker: Broker;
   authorizer: Authorizer;
   limits: ChannelLimits;
+  lifecycle?: LifecycleEvents;
   connections: ConnectionIndex;
   onError?: (err: unknown, context: string) => void;
 }
@@ -34,6 +36,7 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
     authorizer: deps.authorizer,
     principal,
     limits: deps.limits,
+    lifecycle: deps.lifecycle,
     onClosed: untrack,
   });
   const parser = createParser();

@@ -1,0 +1,88 @@
+/**
+ * @module broker/lifecycle
+ * AWS IoT lifecycle events: `$aws/events/presence/{connected|disconnected}/{clientId}` and
+ * `$aws/events/subscriptions/{subscribed|unsubscribed}/{clientId}`, with AWS's JSON fields
+ * (reference §5). Published through the broker like any message (QoS 1, so persistent sessions
+ * queue them); `#` never matches them, so only subscribers to `$aws/events/...` see them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../auth/authorizer.js';
+import { createMessage } from '../protocol/codec.js';
+import type { Broker } from './broker.js';
+
+/** AWS's disconnectReason values that topicd produces. */
+export type DisconnectReason =
+  | 'AUTH_ERROR'
+  | 'CLIENT_INITIATED_DISCONNECT'
+  | 'CLIENT_ERROR'
+  | 'CONNECTION_LOST'
+  | 'DUPLICATE_CLIENTID'
+  | 'MQTT_KEEP_ALIVE_TIMEOUT'
+  | 'SERVER_ERROR'
+  | 'SERVER_INITIATED_DISCONNECT';
+
+/** One connection as its lifecycle events describe it. */
+export interface ConnectionIdentity {
+  readonly clientId: string;
+  readonly sessionIdentifier: string;
+  readonly principalIdentifier: string;
+  readonly ipAddress: string;
+  readonly versionNumber: number;
+}
+
+/** AWS: the certificate id for X.509 clients; the access key for SigV4 ones. */
+function principalIdentifier(principal: Principal): string {
+  switch (principal.kind) {
+    case 'certificate': return principal.certificateId;
+    default: return 'accessKeyId' in principal && typeof principal.accessKeyId === 'string' ? principal.accessKeyId : 'anonymous';
+  }
+}
+
+export class LifecycleEvents {
+  /** AWS: versionNumber rises with each connection of a client id. */
+  private readonly versions = new Map<string, number>();
+
+  constructor(private readonly broker: Broker, private readonly now: () => number = Date.now) {}
+
+  /** Identifies a new connection (its events carry the same sessionIdentifier and versionNumber). */
+  identify(clientId: string, principal: Principal, ipAddress: string): ConnectionIdentity {
+    const versionNumber = this.versions.get(clientId) ?? 0;
+    this.versions.set(clientId, versionNumber + 1);
+    return {
+      clientId,
+      sessionIdentifier: randomUUID().replace(/-/g, ''),
+      principalIdentifier: principalIdentifier(principal),
+      ipAddress,
+      versionNumber,
+    };
+  }
+
+  connected(id: ConnectionIdentity): void {
+    this.emit(`$aws/events/presence/connected/${id.clientId}`, id.clientId, {
+      clientId: id.clientId, timestamp: this.now(), eventType: 'connected', sessionIdentifier: id.sessionIdentifier,
+      principalIdentifier: id.principalIdentifier, ipAddress: id.ipAddress, versionNumber: id.versionNumber,
+    });
+  }
+
+  disconnected(id: ConnectionIdentity, reason: DisconnectReason): void {
+    this.emit(`$aws/events/presence/disconnected/${id.clientId}`, id.clientId, {
+      clientId: id.clientId, timestamp: this.now(), eventType: 'disconnected', sessionIdentifier: id.sessionIdentifier,
+      principalIdentifier: id.principalIdentifier, clientInitiatedDisconnect: reason === 'CLIENT_INITIATED_DISCONNECT',
+      disconnectReason: reason, versionNumber: id.versionNumber,
+    });
+  }
+
+  subscriptions(id: ConnectionIdentity, eventType: 'subscribed' | 'unsubscribed', topics: readonly string[]): void {
+    if (topics.length === 0) return;
+    this.emit(`$aws/events/subscriptions/${eventType}/${id.clientId}`, id.clientId, {
+      clientId: id.clientId, timestamp: this.now(), eventType, sessionIdentifier: id.sessionIdentifier,
+      principalIdentifier: id.principalIdentifier, topics,
+    });
+  }
+
+  private emit(topic: string, clientId: string, event: object): void {
+    // AWS: client ids holding # or + get no lifecycle events (they would make invalid topics).
+    if (clientId.includes('#') || clientId.includes('+')) return;
+    this.broker.publish(createMessage(topic, Buffer.from(JSON.stringify(event)), 1, false));
+  }
+}
