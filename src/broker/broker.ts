@@ -11,7 +11,7 @@ import { fromRetainedRow, fromSessionMessageRow, toRetainedRow } from './message
 import { parseSharedFilter } from '../protocol/topics.js';
 import { Session, type SessionChannel } from './session.js';
 import { SharedGroup } from './shared-group.js';
-import { TopicTree } from './topic-tree.js';
+import { NO_LOCAL, RETAIN_AS_PUBLISHED, TopicTree } from './topic-tree.js';
 
 /** What the topic tree delivers to: a session, or a shared subscription group of sessions. */
 type Target = Session | SharedGroup;
@@ -117,7 +117,7 @@ export class Broker {
       const session = this.newSession(clientId);
       session.expirySeconds = expirySeconds;
       this.sessions.set(clientId, session);
-      for (const { filter, qos } of stored.subscriptions) this.addSubscription(session, filter, qos);
+      for (const { filter, qos } of stored.subscriptions) this.addSubscription(session, filter, qos, 0);
       for (const row of stored.messages) session.restore(fromSessionMessageRow(row), row.seq, row.expiresAt);
       if (disconnectedAt === null) await store.put({ clientId, expirySeconds, disconnectedAt: now });
       this.armExpiry(session, left);
@@ -165,8 +165,8 @@ export class Broker {
    * Adds or replaces a subscription; returns the retained messages it should receive now (none for
    * a shared subscription: MQTT 5 §4.8.2 sends no retained messages to share groups).
    */
-  subscribe(session: Session, filter: string, qos: 0 | 1): Message[] {
-    const shared = this.addSubscription(session, filter, qos);
+  subscribe(session: Session, filter: string, qos: 0 | 1, flags = 0): Message[] {
+    const shared = this.addSubscription(session, filter, qos, flags);
     if (session.persistent) this.deps.sessionStore?.subscribe(session.clientId, { filter, qos }).catch(this.storeFailed);
     return shared ? [] : this.retainedFor(filter);
   }
@@ -178,11 +178,11 @@ export class Broker {
   }
 
   /** Puts the subscription in the tree (through its share group when shared); true when shared. */
-  private addSubscription(session: Session, filter: string, qos: 0 | 1): boolean {
+  private addSubscription(session: Session, filter: string, qos: 0 | 1, flags: number): boolean {
     session.subscriptions.set(filter, qos);
     const shared = parseSharedFilter(filter);
     if (!shared) {
-      this.tree.add({ subscriber: session, filter, qos });
+      this.tree.add({ subscriber: session, filter, qos, flags });
       return false;
     }
     let group = this.groups.get(filter);
@@ -211,15 +211,22 @@ export class Broker {
 
   // ---- publishing ----
 
-  /** Routes one message to every matching session, and keeps it when retained. Returns the number of deliveries. */
-  publish(message: Message): number {
+  /**
+   * Routes one message to every matching session, and keeps it when retained. `origin` is the
+   * publishing session, for No Local. Returns the number of matching targets.
+   */
+  publish(message: Message, origin?: Session): number {
     this.published++;
     if (message.retain) this.retain(message);
     const matches = this.tree.match(message.topic);
     for (let i = 0; i < matches.length; i++) {
       const m = matches[i]!;
-      // [MQTT-3.3.1-9] live deliveries carry RETAIN 0; the QoS is the lower of the two [MQTT-3.8.4-6]
-      m.subscriber.deliver(message, m.qos < message.qos ? m.qos : message.qos);
+      const flags = m.flags;
+      // [MQTT-3.8.3-3] No Local: not back to the client that published it
+      if ((flags & NO_LOCAL) !== 0 && m.subscriber === origin) continue;
+      // [MQTT-3.3.1-12] live deliveries carry RETAIN 0 unless Retain As Published [MQTT-3.3.1-13];
+      // the QoS is the lower of the two [MQTT-3.8.4-6]
+      m.subscriber.deliver(message, m.qos < message.qos ? m.qos : message.qos, (flags & RETAIN_AS_PUBLISHED) !== 0 && message.retain);
     }
     return matches.length;
   }

@@ -24,6 +24,7 @@ import { CONNACK_V4, RC, connackCodeV4 } from '../protocol/reason-codes.js';
 import { validateSubscriptionFilter, validateTopicName } from '../protocol/topics.js';
 import type { Broker } from './broker.js';
 import { clampKeepAlive, type ChannelLimits } from './limits.js';
+import { NO_LOCAL, RETAIN_AS_PUBLISHED } from './topic-tree.js';
 import type { ConnectionIdentity, DisconnectReason, LifecycleEvents } from './lifecycle.js';
 import type { Session, SessionChannel } from './session.js';
 
@@ -248,7 +249,7 @@ export class Channel implements SessionChannel {
       if (packet.qos === 1) this.link.write(encode({ cmd: 'puback', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED }, 5));
       return;
     }
-    broker.publish(createMessage(topic, payload, packet.qos, packet.retain, v5 ? publishProperties(packet.properties) : undefined));
+    broker.publish(createMessage(topic, payload, packet.qos, packet.retain, v5 ? publishProperties(packet.properties) : undefined), this.session);
     if (packet.qos === 1) this.link.write(this.puback(packet.messageId!));
   }
 
@@ -292,6 +293,10 @@ export class Channel implements SessionChannel {
     }
     // [MQTT-3.8.3-3] a SUBSCRIBE must hold at least one filter
     if (packet.subscriptions.length === 0) return this.close(RC.PROTOCOL_ERROR, 'SUBSCRIBE without filters');
+    // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error
+    if (v5 && packet.subscriptions.some((s) => s.nl === true && s.topic.startsWith('$share/'))) {
+      return this.close(RC.PROTOCOL_ERROR, 'No Local on a shared subscription');
+    }
     const failure = v5 ? RC.UNSPECIFIED_ERROR : 0x80;
     const granted: number[] = [];
     const subscribed: string[] = [];
@@ -309,8 +314,13 @@ export class Channel implements SessionChannel {
       }
       // AWS IoT grants at most QoS 1.
       const qos: 0 | 1 = sub.qos >= 1 ? 1 : 0;
-      for (const message of broker.subscribe(session, filter, qos)) {
-        retained.push([message, message.qos < qos ? message.qos : qos]);
+      const isNew = !session.subscriptions.has(filter);
+      const flags = v5 ? (sub.nl === true ? NO_LOCAL : 0) | (sub.rap === true ? RETAIN_AS_PUBLISHED : 0) : 0;
+      const toSend = broker.subscribe(session, filter, qos, flags);
+      // [MQTT-3.3.1-9] [MQTT-3.3.1-10] [MQTT-3.3.1-11] Retain Handling 0: always, 1: only for a new subscription, 2: never
+      const handling = v5 ? (sub.rh ?? 0) : 0;
+      if (handling === 0 || (handling === 1 && isNew)) {
+        for (const message of toSend) retained.push([message, message.qos < qos ? message.qos : qos]);
       }
       subscribed.push(filter);
       return granted.push(qos);

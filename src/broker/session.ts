@@ -70,16 +70,16 @@ export class Session {
     return this.inflight.size + this.queue.length;
   }
 
-  /** Hot path: one routed message at `qos`. */
-  deliver(message: Message, qos: 0 | 1): void {
+  /** Hot path: one routed message at `qos`, with RETAIN set only for Retain As Published. */
+  deliver(message: Message, qos: 0 | 1, retain: boolean): void {
     const channel = this.channel;
     if (channel !== undefined && !channel.mayReceive(message.topic)) return;
     if (qos === 0) {
-      if (channel !== undefined && !channel.sendPublish(message, 0, 0, false, false)) this.dropped++;
+      if (channel !== undefined && !channel.sendPublish(message, 0, 0, false, retain)) this.dropped++;
       return;
     }
     if (channel === undefined && !this.persistent) return;
-    this.owe(message, false);
+    this.owe(message, retain);
   }
 
   /** A retained message for a new subscription, sent with RETAIN set [MQTT-3.3.1-8]. */

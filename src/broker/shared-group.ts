@@ -35,7 +35,7 @@ export class SharedGroup {
     return true;
   }
 
-  deliver(message: Message, qos: 0 | 1): void {
+  deliver(message: Message, qos: 0 | 1, _retain: boolean): void {
     const n = this.members.length;
     let fallback: Session | undefined;
     for (let i = 0; i < n; i++) {
@@ -53,6 +53,6 @@ export class SharedGroup {
 
   private hand(member: Session, message: Message, qos: 0 | 1): void {
     const granted = this.qos.get(member)!;
-    member.deliver(message, granted < qos ? granted : qos);
+    member.deliver(message, granted < qos ? granted : qos, false);
   }
 }

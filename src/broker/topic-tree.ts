@@ -15,16 +15,26 @@ export interface Subscriber {
   readonly clientId: string;
 }
 
+/** MQTT 5 subscription options that change delivery (bit flags, so a match stays one small number). */
+export const NO_LOCAL = 1;
+export const RETAIN_AS_PUBLISHED = 2;
+
 export interface Subscription<S extends Subscriber = Subscriber> {
   readonly subscriber: S;
   readonly filter: string;
   readonly qos: 0 | 1;
+  /** NO_LOCAL | RETAIN_AS_PUBLISHED; 0 when absent. */
+  readonly flags?: number;
 }
 
-/** One delivery target of a topic: the subscriber and the QoS it gets. */
+/**
+ * One delivery target of a topic: the subscriber, the highest QoS among its matching subscriptions,
+ * and their flags: NO_LOCAL only if every matching subscription has it, RETAIN_AS_PUBLISHED if any does.
+ */
 export interface Match<S extends Subscriber = Subscriber> {
   readonly subscriber: S;
   readonly qos: 0 | 1;
+  readonly flags: number;
 }
 
 class TreeNode<S extends Subscriber> {
@@ -115,19 +125,19 @@ export class TopicTree<S extends Subscriber = Subscriber> {
   match(topic: string): readonly Match<S>[] {
     const cached = this.cache.get(topic);
     if (cached !== undefined) return cached;
-    const found = new Map<S, 0 | 1>();
+    const found = new Map<S, Found>();
     const levels = topic.split('/');
     // [MQTT-4.7.2-1] wildcards in the first level never match topics that start with $
     const dollar = topic.charCodeAt(0) === 36;
     this.collect(this.root, levels, 0, found, dollar);
     const result: Match<S>[] = [];
-    for (const [subscriber, qos] of found) result.push({ subscriber, qos });
+    for (const [subscriber, f] of found) result.push({ subscriber, qos: f.qos, flags: f.flags });
     if (this.cache.size >= this.cacheSize) this.cache.clear();
     this.cache.set(topic, result);
     return result;
   }
 
-  private collect(node: TreeNode<S>, levels: readonly string[], depth: number, found: Map<S, 0 | 1>, dollar: boolean): void {
+  private collect(node: TreeNode<S>, levels: readonly string[], depth: number, found: Map<S, Found>, dollar: boolean): void {
     const wildcardsAllowed = !(dollar && depth === 0);
     if (wildcardsAllowed && node.hash.size > 0 && (depth < levels.length || this.hashMatchesParent)) {
       add(found, node.hash);
@@ -145,7 +155,7 @@ export class TopicTree<S extends Subscriber = Subscriber> {
     }
   }
 
-  private descend(child: TreeNode<S>, levels: readonly string[], depth: number, found: Map<S, 0 | 1>, dollar: boolean): void {
+  private descend(child: TreeNode<S>, levels: readonly string[], depth: number, found: Map<S, Found>, dollar: boolean): void {
     if (depth + 1 === levels.length) {
       add(found, child.exact);
       if (child.hash.size > 0 && this.hashMatchesParent) add(found, child.hash);
@@ -164,9 +174,20 @@ export class TopicTree<S extends Subscriber = Subscriber> {
   }
 }
 
-function add<S extends Subscriber>(found: Map<S, 0 | 1>, bucket: ReadonlyMap<S, Subscription<S>>): void {
+interface Found {
+  qos: 0 | 1;
+  flags: number;
+}
+
+function add<S extends Subscriber>(found: Map<S, Found>, bucket: ReadonlyMap<S, Subscription<S>>): void {
   for (const [subscriber, sub] of bucket) {
+    const flags = sub.flags ?? 0;
     const prev = found.get(subscriber);
-    if (prev === undefined || sub.qos > prev) found.set(subscriber, sub.qos);
+    if (prev === undefined) {
+      found.set(subscriber, { qos: sub.qos, flags });
+      continue;
+    }
+    if (sub.qos > prev.qos) prev.qos = sub.qos;
+    prev.flags = ((prev.flags & flags) & NO_LOCAL) | ((prev.flags | flags) & RETAIN_AS_PUBLISHED);
   }
 }
