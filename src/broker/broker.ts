@@ -5,7 +5,7 @@
  * opens no sockets and touches no SQL: persistent sessions and retained messages outlive the process
  * through the Store's SessionStore and RetainedStore ports.
  */
-import type { Message } from '../protocol/codec.js';
+import { isExpired, type Message } from '../protocol/codec.js';
 import type { RetainedStore, SessionStore } from '../store/store.js';
 import { fromRetainedRow, fromSessionMessageRow, toRetainedRow } from './message-codec.js';
 import { parseSharedFilter } from '../protocol/topics.js';
@@ -39,6 +39,8 @@ export interface BrokerDeps {
 
 export class Broker {
   private readonly tree: TopicTree<Target>;
+  /** Delayed wills (MQTT 5 Will Delay Interval) by client id. */
+  private readonly pendingWills = new Map<string, NodeJS.Timeout>();
   /** Shared subscription groups by their full `$share/{group}/{filter}`. */
   private readonly groups = new Map<string, SharedGroup>();
   private readonly retained = new Map<string, Message>();
@@ -65,6 +67,12 @@ export class Broker {
    */
   openSession(clientId: string, cleanStart: boolean, expirySeconds: number): { session: Session; present: boolean } {
     this.sessions.get(clientId)?.channel?.takenOver();
+    // [MQTT-3.1.3-9] a new connection for the client id before the Will Delay Interval cancels the will
+    const will = this.pendingWills.get(clientId);
+    if (will) {
+      clearTimeout(will);
+      this.pendingWills.delete(clientId);
+    }
     let session = this.sessions.get(clientId);
     if (session && cleanStart) {
       this.discard(session);
@@ -118,11 +126,22 @@ export class Broker {
       session.expirySeconds = expirySeconds;
       this.sessions.set(clientId, session);
       for (const { filter, qos } of stored.subscriptions) this.addSubscription(session, filter, qos, 0);
-      for (const row of stored.messages) session.restore(fromSessionMessageRow(row), row.seq, row.expiresAt);
+      for (const row of stored.messages) session.restore(fromSessionMessageRow(row), row.seq);
       if (disconnectedAt === null) await store.put({ clientId, expirySeconds, disconnectedAt: now });
       this.armExpiry(session, left);
     }
     return this.sessions.size;
+  }
+
+  /** Sends a will after `ms` unless the client id connects again first. */
+  scheduleWill(clientId: string, send: () => void, ms: number): void {
+    const previous = this.pendingWills.get(clientId);
+    if (previous) clearTimeout(previous);
+    const timer = setTimeout(() => {
+      this.pendingWills.delete(clientId);
+      send();
+    }, Math.min(ms, 0x7fffffff));
+    this.pendingWills.set(clientId, timer);
   }
 
   sessionOf(clientId: string): Session | undefined {
@@ -260,13 +279,21 @@ export class Broker {
     const hasWildcard = filter.includes('+') || filter.includes('#');
     if (!hasWildcard) {
       const m = this.retained.get(filter);
-      return m ? [m] : [];
+      if (m === undefined) return [];
+      // An expired retained message is deleted rather than delivered [MQTT-3.3.2-5].
+      if (isExpired(m, this.now())) {
+        this.retained.delete(filter);
+        this.deps.retainedStore?.delete(filter).catch(this.storeFailed);
+        return [];
+      }
+      return [m];
     }
     if (!this.options.retainedToWildcards) return [];
     const probe = new TopicTree<{ clientId: string }>({ hashMatchesParent: this.options.hashMatchesParent, cacheSize: 1 });
     probe.add({ subscriber: { clientId: '' }, filter, qos: 0 });
     const out: Message[] = [];
-    for (const [topic, message] of this.retained) if (probe.match(topic).length > 0) out.push(message);
+    const now = this.now();
+    for (const [topic, message] of this.retained) if (!isExpired(message, now) && probe.match(topic).length > 0) out.push(message);
     return out;
   }
 

@@ -59,7 +59,8 @@ export class Channel implements SessionChannel {
   private keepAliveMs = 0;
   private lastActivity = Date.now();
   private timer: NodeJS.Timeout | undefined;
-  private will: Message | undefined;
+  private will: Will | undefined;
+  private sessionExpirySeconds = 0;
   private session: Session | undefined;
   private identity: ConnectionIdentity | undefined;
   /** Inbound topic aliases the client set on this connection (v5); they end with it [MQTT-3.3.2-7]. */
@@ -156,8 +157,11 @@ export class Channel implements SessionChannel {
       if (problem) return this.refuse(RC.TOPIC_NAME_INVALID, `will ${problem}`);
       if (willQos === 2) return this.refuse(RC.QOS_NOT_SUPPORTED, 'will QoS 2 is not supported');
       if (!authorizer.publish(principal, willTopic, willRetain)) return this.refuse(RC.NOT_AUTHORIZED, 'not authorized to publish the will');
-      this.will = createMessage(willTopic, Buffer.from(packet.will.payload), willQos, willRetain,
-        version === 5 ? publishProperties(packet.will.properties) : undefined);
+      this.will = {
+        topic: willTopic, payload: Buffer.from(packet.will.payload), qos: willQos, retain: willRetain,
+        properties: version === 5 ? publishProperties(packet.will.properties) : undefined,
+        delaySeconds: version === 5 ? (packet.will.properties?.willDelayInterval ?? 0) : 0,
+      };
     }
 
     const props = packet.properties;
@@ -166,6 +170,7 @@ export class Channel implements SessionChannel {
     // Interval, capped at the maximum (7 days), and is told the value granted.
     const requestedExpiry = version === 5 ? (props?.sessionExpiryInterval ?? 0) : (packet.clean ? 0 : limits.defaultSessionExpiry);
     const expiry = Math.min(requestedExpiry, limits.maxSessionExpiry);
+    this.sessionExpirySeconds = expiry;
     if (props?.maximumPacketSize) this.clientMaxPacket = props.maximumPacketSize;
 
     const requestedKeepAlive = packet.keepalive ?? 0;
@@ -385,8 +390,16 @@ export class Channel implements SessionChannel {
     if (this.session) broker.closeSession(this.session, this);
     const will = this.will;
     this.will = undefined;
-    // [MQTT-3.1.2-8] the will goes out when the connection ends without a normal DISCONNECT
-    if (sendWill && will && this.deps.authorizer.publish(this.deps.principal, will.topic, will.retain)) broker.publish(will);
+    // [MQTT-3.1.2-8] the will goes out when the connection ends without a normal DISCONNECT,
+    // [MQTT-3.1.3-9] after the Will Delay Interval or when the session ends, whichever is first.
+    if (sendWill && will && this.deps.authorizer.publish(this.deps.principal, will.topic, will.retain)) {
+      const send = (): void => {
+        broker.publish(createMessage(will.topic, will.payload, will.qos, will.retain, will.properties));
+      };
+      const delay = Math.min(will.delaySeconds, this.sessionExpirySeconds);
+      if (delay > 0) broker.scheduleWill(this.clientId, send, delay * 1000);
+      else send();
+    }
     this.deps.onClosed?.(this);
   }
 
@@ -408,6 +421,19 @@ export class Channel implements SessionChannel {
   }
 }
 
+/** A last will as CONNECT gave it; the message is made when it is sent, so its expiry runs from then. */
+interface Will {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1;
+  retain: boolean;
+  properties: PublishProperties | undefined;
+  delaySeconds: number;
+}
+
+/** AWS clamps a message expiry to 1..604800 seconds. */
+const MAX_MESSAGE_EXPIRY = 604_800;
+
 /** The AWS lifecycle disconnectReason for a server-side close with this MQTT reason code. */
 function lifecycleReason(reason: number | undefined): DisconnectReason {
   switch (reason) {
@@ -426,7 +452,10 @@ function publishProperties(props: IPublishPacket['properties'] | undefined): Pub
   const out: PublishProperties = {};
   let any = false;
   if (props.payloadFormatIndicator !== undefined) { out.payloadFormatIndicator = props.payloadFormatIndicator; any = true; }
-  if (props.messageExpiryInterval !== undefined) { out.messageExpiryInterval = props.messageExpiryInterval; any = true; }
+  if (props.messageExpiryInterval !== undefined) {
+    out.messageExpiryInterval = Math.min(Math.max(props.messageExpiryInterval, 1), MAX_MESSAGE_EXPIRY);
+    any = true;
+  }
   if (props.responseTopic !== undefined) { out.responseTopic = props.responseTopic; any = true; }
   if (props.correlationData !== undefined) { out.correlationData = props.correlationData; any = true; }
   if (props.userProperties !== undefined) { out.userProperties = props.userProperties; any = true; }

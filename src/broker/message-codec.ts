@@ -28,22 +28,19 @@ export function toRetainedRow(message: Message, now: number): RetainedRow {
 }
 
 export function fromRetainedRow(row: RetainedRow): Message {
-  return createMessage(row.topic, row.payload, row.qos, true, parseProperties(row.properties));
+  const properties = parseProperties(row.properties);
+  const interval = properties?.messageExpiryInterval;
+  // The expiry runs from when the message was retained, not from this load.
+  return createMessage(row.topic, row.payload, row.qos, true, properties, interval === undefined ? undefined : row.updatedAt + interval * 1000);
 }
 
-/** MQTT 5: a message with an expiry interval is not delivered once it has passed. */
-export function expiresAt(message: Message, now: number): number | null {
-  const interval = message.properties?.messageExpiryInterval;
-  return interval === undefined ? null : now + interval * 1000;
-}
-
-export function toSessionMessageRow(message: Message, seq: number, now: number): SessionMessageRow {
+export function toSessionMessageRow(message: Message, seq: number): SessionMessageRow {
   return {
     seq, topic: message.topic, payload: message.payload, qos: message.qos,
-    properties: serializeProperties(message.properties), expiresAt: expiresAt(message, now),
+    properties: serializeProperties(message.properties), expiresAt: message.expiresAt ?? null,
   };
 }
 
 export function fromSessionMessageRow(row: SessionMessageRow): Message {
-  return createMessage(row.topic, row.payload, row.qos, false, parseProperties(row.properties));
+  return createMessage(row.topic, row.payload, row.qos, false, parseProperties(row.properties), row.expiresAt ?? undefined);
 }

@@ -12,9 +12,9 @@
  * (drop-newest keeps what was already promised in order). QoS 0 messages for an offline session are
  * dropped, as in AWS IoT.
  */
-import type { Message } from '../protocol/codec.js';
+import { isExpired, type Message } from '../protocol/codec.js';
 import type { SessionStore } from '../store/store.js';
-import { expiresAt, toSessionMessageRow } from './message-codec.js';
+import { toSessionMessageRow } from './message-codec.js';
 
 /** What a session needs from the connection it is attached to. */
 export interface SessionChannel {
@@ -35,7 +35,6 @@ interface Owed {
   seq: number;
   /** Packet id once sent; 0 before. */
   packetId: number;
-  expiresAt: number | null;
 }
 
 export interface SessionOptions {
@@ -96,20 +95,19 @@ export class Session {
       this.dropped++;
       return;
     }
-    const now = this.options.now();
-    const owed: Owed = { message, retain, seq: 0, packetId: 0, expiresAt: expiresAt(message, now) };
+    const owed: Owed = { message, retain, seq: 0, packetId: 0 };
     if (this.persistent && this.options.store) {
       owed.seq = this.nextSeq++;
       // SQLite writes inside this call, so the message is on disk before the publisher is acknowledged.
-      this.options.store.enqueue(this.clientId, toSessionMessageRow(message, owed.seq, now)).catch(this.storeFailed);
+      this.options.store.enqueue(this.clientId, toSessionMessageRow(message, owed.seq)).catch(this.storeFailed);
     }
     if (channel !== undefined && this.inflight.size < channel.sendWindow && this.queue.length === 0) this.send(owed, false);
     else this.queue.push(owed);
   }
 
   /** Re-creates a message the Store kept for this session (at start). */
-  restore(message: Message, seq: number, expiry: number | null): void {
-    this.queue.push({ message, retain: false, seq, packetId: 0, expiresAt: expiry });
+  restore(message: Message, seq: number): void {
+    this.queue.push({ message, retain: false, seq, packetId: 0 });
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
   }
 
@@ -145,7 +143,7 @@ export class Session {
     while (this.inflight.size < channel.sendWindow && this.queue.length > 0) {
       const owed = this.queue.shift()!;
       // MQTT 5: an expired message is not delivered [MQTT-3.3.2-5].
-      if (owed.expiresAt !== null && owed.expiresAt <= now) {
+      if (isExpired(owed.message, now)) {
         if (owed.seq !== 0) this.options.store?.dequeue(this.clientId, owed.seq).catch(this.storeFailed);
         continue;
       }

@@ -45,13 +45,24 @@ export interface Message {
   readonly qos: 0 | 1;
   readonly retain: boolean;
   readonly properties: PublishProperties | undefined;
+  /** Epoch ms when an MQTT 5 Message Expiry Interval runs out; undefined when it never expires. */
+  readonly expiresAt: number | undefined;
   /** Lazily filled encodings, indexed by encodingSlot(); shared by all subscribers. */
   encoded: Array<Buffer | undefined> | undefined;
 }
 
-export function createMessage(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, properties?: PublishProperties): Message {
-  return { topic, payload, qos, retain, properties, encoded: undefined };
+export function createMessage(
+  topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, properties?: PublishProperties, expiresAt?: number,
+): Message {
+  const interval = properties?.messageExpiryInterval;
+  return {
+    topic, payload, qos, retain, properties, encoded: undefined,
+    expiresAt: expiresAt ?? (interval === undefined ? undefined : Date.now() + interval * 1000),
+  };
 }
+
+/** Whether the message's MQTT 5 expiry has passed: it is then no longer delivered [MQTT-3.3.2-5]. */
+export const isExpired = (message: Message, now: number): boolean => message.expiresAt !== undefined && message.expiresAt <= now;
 
 const slotOf = (version: ProtocolVersion, qos: 0 | 1, retain: boolean): number =>
   (version === 5 ? 4 : 0) + (retain ? 2 : 0) + qos;
@@ -69,6 +80,8 @@ function packetIdOffset(buf: Buffer): number {
  * (callers must not modify it); QoS 1 returns a copy with `packetId` written in.
  */
 export function encodePublish(message: Message, version: ProtocolVersion, qos: 0 | 1, retain: boolean, packetId: number): Buffer {
+  // [MQTT-3.3.2-6] the expiry interval sent is what remains: such bytes are this delivery's own.
+  if (version === 5 && message.expiresAt !== undefined) return encodeCountedDown(message, qos, retain, packetId);
   const slot = slotOf(version, qos, retain);
   const cache = (message.encoded ??= []);
   let shared = cache[slot];
@@ -91,6 +104,16 @@ export function encodePublish(message: Message, version: ProtocolVersion, qos: 0
   shared.copy(copy);
   copy.writeUInt16BE(packetId, packetIdOffset(copy));
   return copy;
+}
+
+function encodeCountedDown(message: Message, qos: 0 | 1, retain: boolean, packetId: number): Buffer {
+  // AWS: under a second left is sent as 0.
+  const remaining = Math.max(0, Math.floor((message.expiresAt! - Date.now()) / 1000));
+  return encode({
+    cmd: 'publish', topic: message.topic, payload: message.payload, qos, retain, dup: false,
+    messageId: qos > 0 ? packetId : undefined,
+    properties: { ...message.properties, messageExpiryInterval: remaining },
+  }, 5);
 }
 
 /** Sets the DUP flag on an encoded PUBLISH (redelivery) [MQTT-3.3.1-1]. */
