@@ -34,6 +34,8 @@ export interface Link {
   write(buf: Buffer): void;
   /** Flush what was written, then close. */
   end(): void;
+  /** Bytes written but not yet sent (the peer has not read them). */
+  readonly buffered: number;
   readonly remoteAddress: string;
 }
 
@@ -275,6 +277,9 @@ export class Channel implements SessionChannel {
 
   sendPublish(message: Message, qos: 0 | 1, packetId: number, dup: boolean, retain: boolean): boolean {
     if (this.state !== 'connected') return true;
+    // A subscriber that does not keep up loses QoS 0 messages past a bound (counted by its session)
+    // instead of growing our memory; QoS 1 is bounded by its in-flight window already.
+    if (qos === 0 && this.link.buffered > this.deps.limits.maxBufferedQos0Bytes) return false;
     const bytes = encodePublish(message, this.protocolVersion, qos, retain, packetId);
     // [MQTT-3.1.2-25] never send a packet over the client's Maximum Packet Size
     if (bytes.length > this.clientMaxPacket) return false;

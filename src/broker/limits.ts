@@ -25,6 +25,8 @@ export interface ChannelLimits {
   defaultSessionExpiry: number;
   /** Longest session expiry granted, seconds (AWS: 7 days). */
   maxSessionExpiry: number;
+  /** Unsent bytes past which QoS 0 messages to a slow subscriber are dropped. */
+  maxBufferedQos0Bytes: number;
   /** Time a new connection has to send CONNECT. */
   connectTimeoutMs: number;
   topics: TopicLimits;
@@ -43,6 +45,7 @@ export const AWS_LIMITS: ChannelLimits = {
   topicAliasMaximum: 8,
   defaultSessionExpiry: 3600,
   maxSessionExpiry: 7 * 24 * 3600,
+  maxBufferedQos0Bytes: 1024 * 1024,
   connectTimeoutMs: 10_000,
   topics: AWS_TOPIC_LIMITS,
 };

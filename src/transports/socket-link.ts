@@ -24,6 +24,10 @@ export class SocketLink implements Link {
     this.remoteAddress = socket.remoteAddress ?? '';
   }
 
+  get buffered(): number {
+    return this.socket.writableLength;
+  }
+
   write(buf: Buffer): void {
     const socket = this.socket;
     if (socket.destroyed) return;

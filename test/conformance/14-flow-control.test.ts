@@ -1,0 +1,83 @@
+/**
+ * 14-flow-control: the outbound QoS 1 window (v5 Receive Maximum; 100 as AWS), and a subscriber that
+ * stops reading: its QoS 0 messages are dropped past a bound while everyone else is served.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import mqttPacket from 'mqtt-packet';
+import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
+import { CONNACK_OK_V4, RawClient, connectPacket } from '../helpers/raw-mqtt.js';
+
+const subscribe = (version: 4 | 5, filter: string, qos: 0 | 1): Buffer =>
+  mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: filter, qos }] }, { protocolVersion: version });
+const publish = (topic: string, payload: Buffer, qos: 0 | 1, messageId = 1): Buffer =>
+  mqttPacket.generate({ cmd: 'publish', topic, payload, qos, messageId: qos ? messageId : undefined, retain: false, dup: false }, { protocolVersion: 4 });
+
+describe('14-flow-control', () => {
+  let topicd: TestTopicd;
+  let device: Device;
+  const open = (): Promise<RawClient> => RawClient.open(topicd.running.ports.mqtt, device);
+
+  before(async () => {
+    topicd = await startTestTopicd();
+    device = await createDevice(topicd, 'flow-device');
+  });
+  after(() => topicd.stop());
+
+  it('14-flow-control - v5 Receive Maximum 2: a third QoS 1 message waits for a PUBACK', async () => {
+    const sub = await open();
+    sub.send(connectPacket(5, 'rm-sub', { properties: { receiveMaximum: 2 } }));
+    await sub.packet(5);
+    sub.send(subscribe(5, 'rm/t', 1));
+    await sub.packet(5);
+    const pub = await open();
+    pub.send(connectPacket(4, 'rm-pub'));
+    await pub.expect(CONNACK_OK_V4);
+    for (let i = 1; i <= 3; i++) pub.send(publish('rm/t', Buffer.from([i]), 1, i));
+    const first = await sub.packet(5);
+    const second = await sub.packet(5);
+    assert.ok(first.cmd === 'publish' && second.cmd === 'publish');
+    assert.equal((await sub.read(1, 300)).length, 0, 'the window is full');
+    sub.send(mqttPacket.generate({ cmd: 'puback', messageId: first.messageId! }, { protocolVersion: 5 }));
+    const third = await sub.packet(5);
+    assert.ok(third.cmd === 'publish' && third.payload[0] === 3);
+    sub.close();
+    pub.close();
+  });
+
+  it('14-flow-control - a subscriber that stops reading loses QoS 0 messages past a bound; others are served', async () => {
+    const slow = await open();
+    slow.send(connectPacket(4, 'slow-sub'));
+    await slow.expect(CONNACK_OK_V4);
+    slow.send(subscribe(4, 'slow/t', 0));
+    await slow.packet(4);
+    slow.socket.pause();
+
+    const bystander = await open();
+    bystander.send(connectPacket(4, 'slow-bystander'));
+    await bystander.expect(CONNACK_OK_V4);
+    const pub = await open();
+    pub.send(connectPacket(4, 'slow-pub'));
+    await pub.expect(CONNACK_OK_V4);
+    const payload = Buffer.alloc(8 * 1024, 0x61);
+    const count = 1_500; // 12 MB, far past the 1 MB bound
+    for (let i = 0; i < count; i++) pub.send(publish('slow/t', payload, 0));
+    // The publisher and a bystander are still served promptly.
+    pub.send('c000');
+    await pub.expect('d000', 'the publisher still gets PINGRESP');
+    bystander.send('c000');
+    await bystander.expect('d000', 'the bystander still gets PINGRESP');
+
+    slow.socket.resume();
+    let bytes = 0;
+    while (true) {
+      const chunk = await slow.read(64 * 1024, 500);
+      if (chunk.length === 0) break;
+      bytes += chunk.length;
+    }
+    assert.equal(slow.closed, false, 'the slow subscriber is still connected');
+    assert.ok(bytes > 0, 'it got some messages');
+    assert.ok(bytes < count * payload.length, `some QoS 0 messages were dropped (${bytes} bytes of ${count * payload.length})`);
+    for (const c of [slow, bystander, pub]) c.close();
+  });
+});
