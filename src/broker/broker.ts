@@ -23,9 +23,14 @@ export interface BrokerOptions {
   retainedToWildcards: boolean;
   /** QoS 1 messages a session may have queued behind its in-flight window; past it new ones are dropped. */
   maxQueuedPerSession: number;
+  /** Queue length at which a connected session holds back its publishers' PUBACKs, and where it stops. */
+  congestionHighWater: number;
+  congestionLowWater: number;
 }
 
-export const AWS_BROKER_OPTIONS: BrokerOptions = { hashMatchesParent: false, retainedToWildcards: false, maxQueuedPerSession: 1000 };
+export const AWS_BROKER_OPTIONS: BrokerOptions = {
+  hashMatchesParent: false, retainedToWildcards: false, maxQueuedPerSession: 1000, congestionHighWater: 100, congestionLowWater: 50,
+};
 
 export interface BrokerDeps {
   /** Where retained messages are kept across restarts; in memory only when absent. */
@@ -50,6 +55,11 @@ export class Broker {
   private readonly now: () => number;
   /** Messages routed since start, for metrics and tests. */
   published = 0;
+  /** Sessions that reported congestion while the current publish was routed (reused: no allocation per publish). */
+  private readonly congested: Session[] = [];
+  private readonly noteCongested = (session: Session): void => {
+    if (!this.congested.includes(session)) this.congested.push(session);
+  };
 
   constructor(options: BrokerOptions = AWS_BROKER_OPTIONS, deps: BrokerDeps = {}) {
     this.options = options;
@@ -155,6 +165,9 @@ export class Broker {
   private newSession(clientId: string): Session {
     return new Session(clientId, {
       maxQueued: this.options.maxQueuedPerSession,
+      highWater: this.options.congestionHighWater,
+      lowWater: this.options.congestionLowWater,
+      onCongested: this.noteCongested,
       store: this.deps.sessionStore,
       onStoreError: this.deps.onStoreError,
       now: this.now,
@@ -232,10 +245,12 @@ export class Broker {
 
   /**
    * Routes one message to every matching session, and keeps it when retained. `origin` is the
-   * publishing session, for No Local. Returns the number of matching targets.
+   * publishing session, for No Local. Returns the sessions this message left congested (usually
+   * none; the array is reused by the next publish, so copy what you keep).
    */
-  publish(message: Message, origin?: Session): number {
+  publish(message: Message, origin?: Session): readonly Session[] {
     this.published++;
+    this.congested.length = 0;
     if (message.retain) this.retain(message);
     const matches = this.tree.match(message.topic);
     for (let i = 0; i < matches.length; i++) {
@@ -247,7 +262,7 @@ export class Broker {
       // the QoS is the lower of the two [MQTT-3.8.4-6]
       m.subscriber.deliver(message, m.qos < message.qos ? m.qos : message.qos, (flags & RETAIN_AS_PUBLISHED) !== 0 && message.retain);
     }
-    return matches.length;
+    return this.congested;
   }
 
   retainedCount(): number {

@@ -65,6 +65,8 @@ export class Channel implements SessionChannel {
   private sessionExpirySeconds = 0;
   private session: Session | undefined;
   private identity: ConnectionIdentity | undefined;
+  /** PUBACKs held back by congested subscribers, in PUBLISH order. */
+  private heldAcks: Array<{ messageId: number; waiting: number }> | undefined;
   /** Inbound topic aliases the client set on this connection (v5); they end with it [MQTT-3.3.2-7]. */
   private topicAliases: Map<number, string> | undefined;
   sendWindow: number;
@@ -256,8 +258,51 @@ export class Channel implements SessionChannel {
       if (packet.qos === 1) this.link.write(encode({ cmd: 'puback', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED }, 5));
       return;
     }
-    broker.publish(createMessage(topic, payload, packet.qos, packet.retain, v5 ? publishProperties(packet.properties) : undefined), this.session);
-    if (packet.qos === 1) this.link.write(this.puback(packet.messageId!));
+    const congested = broker.publish(createMessage(topic, payload, packet.qos, packet.retain, v5 ? publishProperties(packet.properties) : undefined), this.session);
+    if (packet.qos !== 1) return;
+    if (congested.length === 0 && this.heldAcks === undefined) {
+      this.link.write(this.puback(packet.messageId!));
+      return;
+    }
+    this.holdAck(packet.messageId!, congested);
+  }
+
+  /**
+   * Holds a PUBACK until every congested session the message went to has drained (or a bound has
+   * passed), keeping PUBACKs in PUBLISH order [MQTT-4.6.0-2]: a QoS 1 publisher then stops at its own
+   * in-flight window instead of filling a slow subscriber's queue past its bound.
+   */
+  private holdAck(messageId: number, congested: readonly Session[]): void {
+    const held = { messageId, waiting: congested.length };
+    (this.heldAcks ??= []).push(held);
+    const release = (): void => {
+      if (held.waiting === 0) return;
+      held.waiting--;
+      if (held.waiting === 0) this.flushAcks();
+    };
+    if (congested.length === 0) {
+      // Not congested itself, only queued behind an earlier held PUBACK.
+      this.flushAcks();
+      return;
+    }
+    for (const session of congested) session.whenDrained(release);
+    {
+      // A subscriber that never drains must not stall its publishers for good.
+      setTimeout(() => {
+        held.waiting = 0;
+        this.flushAcks();
+      }, HELD_ACK_MAX_MS).unref();
+    }
+  }
+
+  private flushAcks(): void {
+    const held = this.heldAcks;
+    if (held === undefined) return;
+    while (held.length > 0 && held[0]!.waiting === 0) {
+      const next = held.shift()!;
+      if (this.state === 'connected') this.link.write(this.puback(next.messageId));
+    }
+    if (held.length === 0) this.heldAcks = undefined;
   }
 
   private puback(messageId: number): Buffer {
@@ -435,6 +480,9 @@ interface Will {
   properties: PublishProperties | undefined;
   delaySeconds: number;
 }
+
+/** Longest a PUBACK is held for a congested subscriber. */
+const HELD_ACK_MAX_MS = 5_000;
 
 /** AWS clamps a message expiry to 1..604800 seconds. */
 const MAX_MESSAGE_EXPIRY = 604_800;

@@ -11,6 +11,11 @@
  * the queue drains. The queue is bounded (`maxQueued`); past it new messages are dropped and counted
  * (drop-newest keeps what was already promised in order). QoS 0 messages for an offline session are
  * dropped, as in AWS IoT.
+ *
+ * Backpressure. A connected session whose queue passes `highWater` reports itself congested; the
+ * channel that published holds its PUBACKs until the queue is back under `lowWater` (see
+ * Channel.onPublish), so QoS 1 publishers slow to what the subscriber takes, within their own
+ * in-flight windows, instead of the queue overflowing and dropping acknowledged messages.
  */
 import { isExpired, type Message } from '../protocol/codec.js';
 import type { SessionStore } from '../store/store.js';
@@ -39,6 +44,11 @@ interface Owed {
 
 export interface SessionOptions {
   maxQueued: number;
+  /** Queue length at which a connected session reports congestion, and at which it is over. */
+  highWater: number;
+  lowWater: number;
+  /** Told when a delivery leaves this connected session's queue at or over highWater. */
+  onCongested?: ((session: Session) => void) | undefined;
   store?: SessionStore | undefined;
   onStoreError?: ((err: unknown, context: string) => void) | undefined;
   now: () => number;
@@ -57,6 +67,8 @@ export class Session {
   expiryTimer: NodeJS.Timeout | undefined;
   /** Messages dropped because the queue was full or too large for the client. */
   dropped = 0;
+  /** Called once the queue is back under lowWater, or the session loses its connection. */
+  private drainWaiters: Array<() => void> | undefined;
 
   constructor(readonly clientId: string, private readonly options: SessionOptions) {}
 
@@ -101,8 +113,24 @@ export class Session {
       // SQLite writes inside this call, so the message is on disk before the publisher is acknowledged.
       this.options.store.enqueue(this.clientId, toSessionMessageRow(message, owed.seq)).catch(this.storeFailed);
     }
-    if (channel !== undefined && this.inflight.size < channel.sendWindow && this.queue.length === 0) this.send(owed, false);
-    else this.queue.push(owed);
+    if (channel !== undefined && this.inflight.size < channel.sendWindow && this.queue.length === 0) {
+      this.send(owed, false);
+      return;
+    }
+    this.queue.push(owed);
+    if (channel !== undefined && this.queue.length >= this.options.highWater) this.options.onCongested?.(this);
+  }
+
+  /** Runs `callback` once this session's queue is back under lowWater (or its connection ends). */
+  whenDrained(callback: () => void): void {
+    (this.drainWaiters ??= []).push(callback);
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.drainWaiters;
+    if (waiters === undefined) return;
+    this.drainWaiters = undefined;
+    for (const w of waiters) w();
   }
 
   /** Re-creates a message the Store kept for this session (at start). */
@@ -149,6 +177,7 @@ export class Session {
       }
       this.send(owed, false);
     }
+    if (this.drainWaiters !== undefined && this.queue.length <= this.options.lowWater) this.releaseWaiters();
   }
 
   /** A connection takes this session: resend what was in flight, then drain the queue. */
@@ -171,6 +200,8 @@ export class Session {
   detach(channel: SessionChannel): boolean {
     if (this.channel !== channel) return false;
     this.channel = undefined;
+    // Nobody is reading: publishers held back by this session may go on.
+    this.releaseWaiters();
     if (!this.persistent) {
       this.inflight.clear();
       this.queue.length = 0;

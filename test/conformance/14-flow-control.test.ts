@@ -45,6 +45,52 @@ describe('14-flow-control', () => {
     pub.close();
   });
 
+  it('14-flow-control - QoS 1 fan-in to a slow subscriber: PUBACKs are held, nothing acknowledged is dropped', async () => {
+    const sub = await open();
+    sub.send(connectPacket(4, 'bp-sub'));
+    await sub.expect(CONNACK_OK_V4);
+    sub.send(subscribe(4, 'bp/t', 1));
+    await sub.packet(4);
+    const pub = await open();
+    pub.send(connectPacket(4, 'bp-pub'));
+    await pub.expect(CONNACK_OK_V4);
+
+    // The publisher keeps 64 in flight, as the benchmark's do; the subscriber acknowledges slowly.
+    const total = 3_000;
+    const window = 64;
+    let sent = 0;
+    const acks: number[] = [];
+    const publisher = (async () => {
+      while (acks.length < total) {
+        while (sent < total && sent - acks.length < window) {
+          sent++;
+          pub.send(publish('bp/t', Buffer.from(String(sent)), 1, sent));
+        }
+        const ack = await pub.read(4, 10_000);
+        assert.equal(ack.length, 4, 'a PUBACK arrives');
+        acks.push(ack.readUInt16BE(2));
+      }
+    })();
+    const received: number[] = [];
+    let backlog = 0;
+    while (received.length < total) {
+      const p = await sub.packet(4);
+      assert.ok(p.cmd === 'publish');
+      received.push(Number(p.payload.toString()));
+      sub.send(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId! }, { protocolVersion: 4 }));
+      backlog = Math.max(backlog, sent - received.length);
+      if (received.length % 50 === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    await publisher;
+    // Held PUBACKs bound what waits for the subscriber: its queue's high-water mark (100), its
+    // in-flight window (100) and one publisher window (64), with some slack for what is on the wire.
+    assert.ok(backlog <= 400, `the backlog stayed bounded (max ${backlog})`);
+    assert.deepEqual(received, Array.from({ length: total }, (_, i) => i + 1), 'every message, in order, once');
+    assert.deepEqual(acks, Array.from({ length: total }, (_, i) => i + 1), '[MQTT-4.6.0-2] PUBACKs in PUBLISH order');
+    sub.close();
+    pub.close();
+  });
+
   it('14-flow-control - a subscriber that stops reading loses QoS 0 messages past a bound; others are served', async () => {
     const slow = await open();
     slow.send(connectPacket(4, 'slow-sub'));
