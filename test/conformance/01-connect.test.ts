@@ -2,20 +2,11 @@
  * 01-connect: CONNECT and CONNACK as raw bytes, for MQTT 3.1.1 and 5.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { CONNACK_OK_V4, RawClient, connectPacket } from '../helpers/raw-mqtt.js';
+import { describe, it } from 'node:test';
+import { CONNACK_OK_V4, conformanceBroker, connectPacket } from '../helpers/raw-mqtt.js';
 
 describe('01-connect', () => {
-  let topicd: TestTopicd;
-  let device: Device;
-  const open = (): Promise<RawClient> => RawClient.open(topicd.running.ports.mqtt, device);
-
-  before(async () => {
-    topicd = await startTestTopicd();
-    device = await createDevice(topicd, 'conn-device');
-  });
-  after(() => topicd.stop());
+  const { open } = conformanceBroker('conn-device');
 
   it('01-connect - v3.1.1 clean CONNECT gets CONNACK 0 and PINGREQ a PINGRESP', async () => {
     const c = await open();

@@ -2,20 +2,11 @@
  * 03-publish: PUBLISH in and out at QoS 0 and 1 as raw bytes, for MQTT 3.1.1 and 5.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { CONNACK_OK_V4, RawClient, connectPacket } from '../helpers/raw-mqtt.js';
+import { describe, it } from 'node:test';
+import { CONNACK_OK_V4, conformanceBroker, connectPacket, type RawClient } from '../helpers/raw-mqtt.js';
 
 describe('03-publish', () => {
-  let topicd: TestTopicd;
-  let device: Device;
-  const open = (): Promise<RawClient> => RawClient.open(topicd.running.ports.mqtt, device);
-
-  before(async () => {
-    topicd = await startTestTopicd();
-    device = await createDevice(topicd, 'pub-device');
-  });
-  after(() => topicd.stop());
+  const { open } = conformanceBroker('pub-device');
 
   async function connected(version: 4 | 5, id: string): Promise<RawClient> {
     const c = await open();

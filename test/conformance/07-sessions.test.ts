@@ -3,20 +3,11 @@
  * queued QoS 1 messages for an offline session, redelivery with DUP, expiry.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { CONNACK_OK_V4, RawClient, connectPacket } from '../helpers/raw-mqtt.js';
+import { describe, it } from 'node:test';
+import { CONNACK_OK_V4, conformanceBroker, connectPacket } from '../helpers/raw-mqtt.js';
 
 describe('07-sessions', () => {
-  let topicd: TestTopicd;
-  let device: Device;
-  const open = (): Promise<RawClient> => RawClient.open(topicd.running.ports.mqtt, device);
-
-  before(async () => {
-    topicd = await startTestTopicd();
-    device = await createDevice(topicd, 'session-device');
-  });
-  after(() => topicd.stop());
+  const { open } = conformanceBroker('session-device');
 
   /** A 3.1.1 publisher that sends one QoS 1 PUBLISH of "m" with the given 1-byte payload to "s/t". */
   async function publishV4(id: string, payloadHex: string): Promise<void> {

@@ -4,29 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import mqttPacket from 'mqtt-packet';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { CONNACK_OK_V4, RawClient, connectPacket } from '../helpers/raw-mqtt.js';
+import { CONNACK_OK_V4, conformanceBroker, connectPacket, subscribePacket, type RawClient } from '../helpers/raw-mqtt.js';
 
 describe('09-will', () => {
-  let topicd: TestTopicd;
-  let device: Device;
+  const { open } = conformanceBroker('will-device');
   let watcher: RawClient;
-  const open = (): Promise<RawClient> => RawClient.open(topicd.running.ports.mqtt, device);
 
   before(async () => {
-    topicd = await startTestTopicd();
-    device = await createDevice(topicd, 'will-device');
     watcher = await open();
     watcher.send(connectPacket(4, 'will-watcher'));
     await watcher.expect(CONNACK_OK_V4);
-    watcher.send(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'wills/#', qos: 0 }] }, { protocolVersion: 4 }));
+    watcher.send(subscribePacket(4, 'wills/#', 0));
     await watcher.packet(4);
   });
-  after(async () => {
-    watcher.close();
-    await topicd.stop();
-  });
+  after(() => watcher.close());
 
   const withWill = (version: 4 | 5, id: string, topic: string, delay?: number, expiry?: number): Buffer => connectPacket(version, id, {
     will: { topic, payload: Buffer.from(id), qos: 0, retain: false, ...(delay === undefined ? {} : { properties: { willDelayInterval: delay } }) },

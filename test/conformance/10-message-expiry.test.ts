@@ -3,29 +3,18 @@
  * delivered from a session's queue or as retained; AWS clamps the interval to 1..604800 s.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import mqttPacket from 'mqtt-packet';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { RawClient, connectPacket } from '../helpers/raw-mqtt.js';
+import { describe, it } from 'node:test';
+import { conformanceBroker, connectPacket, publishPacket, subscribePacket, type RawClient } from '../helpers/raw-mqtt.js';
 
-const publish = (topic: string, payload: string, expiry: number, retain = false): Buffer => mqttPacket.generate({
-  cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, messageId: 1, retain, dup: false, properties: { messageExpiryInterval: expiry },
-}, { protocolVersion: 5 });
-const subscribe = (filter: string): Buffer =>
-  mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: filter, qos: 1 }] }, { protocolVersion: 5 });
+const publish = (topic: string, payload: string, expiry: number, retain = false): Buffer =>
+  publishPacket(5, topic, payload, 1, { retain, properties: { messageExpiryInterval: expiry } });
+const subscribe = (filter: string): Buffer => subscribePacket(5, filter, 1);
 
 describe('10-message-expiry', () => {
-  let topicd: TestTopicd;
-  let device: Device;
-
-  before(async () => {
-    topicd = await startTestTopicd();
-    device = await createDevice(topicd, 'expiry-device');
-  });
-  after(() => topicd.stop());
+  const { open } = conformanceBroker('expiry-device');
 
   async function client(id: string, props: Record<string, number> = {}, clean = true): Promise<RawClient> {
-    const c = await RawClient.open(topicd.running.ports.mqtt, device);
+    const c = await open();
     c.send(connectPacket(5, id, { clean, properties: props }));
     assert.equal((await c.packet(5)).cmd, 'connack');
     return c;

@@ -2,20 +2,11 @@
  * 11-topic-aliases: inbound topic aliases (MQTT 5 only; 3.1.1 has none). AWS: Topic Alias Maximum 8.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { RawClient, connectPacket } from '../helpers/raw-mqtt.js';
+import { describe, it } from 'node:test';
+import { conformanceBroker, connectPacket } from '../helpers/raw-mqtt.js';
 
 describe('11-topic-aliases', () => {
-  let topicd: TestTopicd;
-  let device: Device;
-  const open = (): Promise<RawClient> => RawClient.open(topicd.running.ports.mqtt, device);
-
-  before(async () => {
-    topicd = await startTestTopicd();
-    device = await createDevice(topicd, 'alias-device');
-  });
-  after(() => topicd.stop());
+  const { open } = conformanceBroker('alias-device');
 
   it('11-topic-aliases - CONNACK advertises Topic Alias Maximum 8', async () => {
     const c = await open();

@@ -3,26 +3,14 @@
  * message goes to one member, round robin; no retained messages; a bad share name is refused.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import mqttPacket from 'mqtt-packet';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { CONNACK_OK_V4, RawClient, connectPacket } from '../helpers/raw-mqtt.js';
+import { describe, it } from 'node:test';
+import { CONNACK_OK_V4, conformanceBroker, connectPacket, publishPacket, subscribePacket, type RawClient } from '../helpers/raw-mqtt.js';
 
-const subscribe = (version: 4 | 5, filter: string, qos: 0 | 1, messageId = 1): Buffer =>
-  mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic: filter, qos }] }, { protocolVersion: version });
-const publish = (topic: string, payload: string): Buffer =>
-  mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, { protocolVersion: 4 });
+const subscribe = (version: 4 | 5, filter: string, qos: 0 | 1): Buffer => subscribePacket(version, filter, qos);
+const publish = (topic: string, payload: string): Buffer => publishPacket(4, topic, payload, 0);
 
 describe('12-shared-subscriptions', () => {
-  let topicd: TestTopicd;
-  let device: Device;
-  const open = (): Promise<RawClient> => RawClient.open(topicd.running.ports.mqtt, device);
-
-  before(async () => {
-    topicd = await startTestTopicd();
-    device = await createDevice(topicd, 'share-device');
-  });
-  after(() => topicd.stop());
+  const { open } = conformanceBroker('share-device');
 
   async function member(version: 4 | 5, id: string, filter: string): Promise<RawClient> {
     const c = await open();

@@ -2,26 +2,18 @@
  * 13-malformed: bad bytes end that connection only; the broker keeps serving everyone else.
  */
 import { after, before, describe, it } from 'node:test';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { CONNACK_OK_V4, RawClient, connectPacket } from '../helpers/raw-mqtt.js';
+import { CONNACK_OK_V4, conformanceBroker, connectPacket, type RawClient } from '../helpers/raw-mqtt.js';
 
 describe('13-malformed', () => {
-  let topicd: TestTopicd;
-  let device: Device;
+  const { open } = conformanceBroker('bad-device');
   let bystander: RawClient;
-  const open = (): Promise<RawClient> => RawClient.open(topicd.running.ports.mqtt, device);
 
   before(async () => {
-    topicd = await startTestTopicd();
-    device = await createDevice(topicd, 'bad-device');
     bystander = await open();
     bystander.send(connectPacket(4, 'bystander'));
     await bystander.expect(CONNACK_OK_V4);
   });
-  after(async () => {
-    bystander.close();
-    await topicd.stop();
-  });
+  after(() => bystander.close());
 
   const stillServes = async (): Promise<void> => {
     bystander.send('c000');

@@ -3,26 +3,15 @@
  * stops reading: its QoS 0 messages are dropped past a bound while everyone else is served.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import mqttPacket from 'mqtt-packet';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { CONNACK_OK_V4, RawClient, connectPacket } from '../helpers/raw-mqtt.js';
+import { CONNACK_OK_V4, conformanceBroker, connectPacket, publishPacket, subscribePacket } from '../helpers/raw-mqtt.js';
 
-const subscribe = (version: 4 | 5, filter: string, qos: 0 | 1): Buffer =>
-  mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: filter, qos }] }, { protocolVersion: version });
-const publish = (topic: string, payload: Buffer, qos: 0 | 1, messageId = 1): Buffer =>
-  mqttPacket.generate({ cmd: 'publish', topic, payload, qos, messageId: qos ? messageId : undefined, retain: false, dup: false }, { protocolVersion: 4 });
+const subscribe = (version: 4 | 5, filter: string, qos: 0 | 1): Buffer => subscribePacket(version, filter, qos);
+const publish = (topic: string, payload: Buffer, qos: 0 | 1, messageId = 1): Buffer => publishPacket(4, topic, payload, qos, { messageId });
 
 describe('14-flow-control', () => {
-  let topicd: TestTopicd;
-  let device: Device;
-  const open = (): Promise<RawClient> => RawClient.open(topicd.running.ports.mqtt, device);
-
-  before(async () => {
-    topicd = await startTestTopicd();
-    device = await createDevice(topicd, 'flow-device');
-  });
-  after(() => topicd.stop());
+  const { open } = conformanceBroker('flow-device');
 
   it('14-flow-control - v5 Receive Maximum 2: a third QoS 1 message waits for a PUBACK', async () => {
     const sub = await open();

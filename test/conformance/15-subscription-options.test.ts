@@ -3,28 +3,17 @@
  * subscription options; its SUBSCRIBE carries only the QoS).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import mqttPacket from 'mqtt-packet';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { RawClient, connectPacket } from '../helpers/raw-mqtt.js';
+import { describe, it } from 'node:test';
+import { conformanceBroker, connectPacket, publishPacket, subscribePacket, type RawClient, type SubscriptionOptions } from '../helpers/raw-mqtt.js';
 
-const subscribe = (filter: string, options: { nl?: boolean; rap?: boolean; rh?: number }, messageId = 1): Buffer =>
-  mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic: filter, qos: 0, ...options }] }, { protocolVersion: 5 });
-const publish = (topic: string, payload: string, retain = false): Buffer =>
-  mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain, dup: false }, { protocolVersion: 5 });
+const subscribe = (filter: string, options: SubscriptionOptions, messageId = 1): Buffer => subscribePacket(5, filter, 0, options, messageId);
+const publish = (topic: string, payload: string, retain = false): Buffer => publishPacket(5, topic, payload, 0, { retain });
 
 describe('15-subscription-options', () => {
-  let topicd: TestTopicd;
-  let device: Device;
-
-  before(async () => {
-    topicd = await startTestTopicd();
-    device = await createDevice(topicd, 'options-device');
-  });
-  after(() => topicd.stop());
+  const { open } = conformanceBroker('options-device');
 
   async function client(id: string): Promise<RawClient> {
-    const c = await RawClient.open(topicd.running.ports.mqtt, device);
+    const c = await open();
     c.send(connectPacket(5, id));
     assert.equal((await c.packet(5)).cmd, 'connack');
     return c;

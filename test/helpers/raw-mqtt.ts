@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import mqttPacket from 'mqtt-packet';
-import type { Device } from './topicd.js';
+import { after, before } from 'node:test';
+import { createDevice, startTestTopicd, type Device, type TestTopicd } from './topicd.js';
 
 export const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -105,3 +106,42 @@ export function connectPacket(version: 4 | 5, clientId: string, extra: Partial<m
 }
 
 export const CONNACK_OK_V4 = '20020000';
+
+/** One topicd with one device for a conformance file: started before its tests, stopped after. */
+export function conformanceBroker(deviceName: string): { open(): Promise<RawClient>; readonly topicd: TestTopicd; readonly device: Device } {
+  let topicd: TestTopicd | undefined;
+  let device: Device | undefined;
+  before(async () => {
+    topicd = await startTestTopicd();
+    device = await createDevice(topicd, deviceName);
+  });
+  after(() => topicd?.stop());
+  return {
+    open: () => RawClient.open(topicd!.running.ports.mqtt, device!),
+    get topicd() { return topicd!; },
+    get device() { return device!; },
+  };
+}
+
+export interface SubscriptionOptions {
+  nl?: boolean;
+  rap?: boolean;
+  rh?: number;
+}
+
+/** SUBSCRIBE bytes for one filter, built with mqtt-packet (the peer codec). */
+export function subscribePacket(version: 4 | 5, filter: string, qos: 0 | 1 | 2, options: SubscriptionOptions = {}, messageId = 1): Buffer {
+  return mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic: filter, qos, ...(version === 5 ? options : {}) }] }, { protocolVersion: version });
+}
+
+/** PUBLISH bytes, built with mqtt-packet. */
+export function publishPacket(
+  version: 4 | 5, topic: string, payload: Buffer | string, qos: 0 | 1,
+  options: { retain?: boolean; messageId?: number; properties?: mqttPacket.IPublishPacket['properties'] } = {},
+): Buffer {
+  return mqttPacket.generate({
+    cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos,
+    messageId: qos > 0 ? (options.messageId ?? 1) : undefined, retain: options.retain ?? false, dup: false,
+    ...(options.properties ? { properties: options.properties } : {}),
+  }, { protocolVersion: version });
+}
