@@ -53,3 +53,20 @@ export const alreadyExists = (message: string, resourceId: string, resourceArn: 
   new TopicdError('ResourceAlreadyExistsException', message, { fields: { resourceId, resourceArn } });
 
 export const isTopicdError = (err: unknown): err is TopicdError => err instanceof TopicdError;
+
+/**
+ * A policy document AWS IoT would refuse (CreatePolicy, CreatePolicyVersion: 400
+ * MalformedPolicyException). `path` locates the problem in the document, as in `Statement[1].Effect`
+ * ('' when it concerns the whole document: invalid JSON, the size limit), so `topicd policy` and the
+ * control plane can point at it; the message is `path: problem`.
+ */
+export class MalformedPolicyError extends TopicdError {
+  readonly path: string;
+  readonly problem: string;
+
+  constructor(path: string, problem: string) {
+    super('MalformedPolicyException', path === '' ? problem : `${path}: ${problem}`);
+    this.path = path;
+    this.problem = problem;
+  }
+}
