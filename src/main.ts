@@ -25,6 +25,7 @@ import { createHttpsPublishServer } from './transports/https-publish.js';
 import { serveMqtt } from './transports/mqtt-transport.js';
 import { principalOf } from './transports/principal.js';
 import { createDataListener, type DataProtocol, type ListenerKind } from './transports/tls-listeners.js';
+import { createWebSocketGateway, createWebSocketOnlyServer } from './transports/websocket.js';
 
 export interface ListenerPorts {
   https: number;
@@ -34,6 +35,8 @@ export interface ListenerPorts {
   control: number;
   /** null unless --mqtt-plain-port was given. */
   mqttPlain: number | null;
+  /** null unless --ws-port was given. */
+  ws: number | null;
 }
 
 export { CREDENTIALS_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from './config/data-files.js';
@@ -99,20 +102,41 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const broker = new Broker(AWS_BROKER_OPTIONS, { retainedStore: store.retained, sessionStore: store.sessions, onStoreError: onError });
     await broker.loadRetained();
     await broker.loadSessions();
-    const authorizer = new OpenAuthorizer((id) => registry.certificateStatus(id));
+    // The authorizer asks synchronously whether an access key exists. Keys are made at the first
+    // start and by no API while topicd runs, so the store's list is read once; each signature check
+    // (which reads the store) refreshes the answer for its key.
+    const accessKeyIds = new Set((await store.accessKeys.list()).map((k) => k.accessKeyId));
+    const lookupSecret = async (accessKeyId: string): Promise<string | undefined> => {
+      const secret = (await store.accessKeys.get(accessKeyId))?.secretAccessKey;
+      if (secret === undefined) accessKeyIds.delete(accessKeyId);
+      else accessKeyIds.add(accessKeyId);
+      return secret;
+    };
+    const authorizer = new OpenAuthorizer((id) => registry.certificateStatus(id), (id) => accessKeyIds.has(id));
     const connections = new ConnectionIndex();
     registry.onCertificateChange(({ certificateId, status }) => {
       if (status !== 'ACTIVE') connections.closeAll(certificateId, 'certificate-inactive');
     });
-    const https = createHttpsPublishServer({
+    const httpsDeps = {
       broker, authorizer, connections, onError,
       topicLimits: AWS_LIMITS.topics,
       maxPayloadBytes: AWS_LIMITS.maxPayloadBytes,
-    });
+    };
+    const https = createHttpsPublishServer(httpsDeps);
     const mqttDeps = { broker, authorizer, connections, onError, limits: AWS_LIMITS, lifecycle: new LifecycleEvents(broker) };
-    const route = (socket: TLSSocket, protocol: DataProtocol): void => {
+    const webSocket = createWebSocketGateway({ mqtt: mqttDeps, lookupSecret, region: config.region, onError });
+    // AWS serves MQTT over WSS on 443 (and not on 8443): the ALPN port's HTTP side is its own server
+    // that also upgrades /mqtt. The --ws-port listener serves the upgrade alone.
+    const httpsAlpn = createHttpsPublishServer(httpsDeps);
+    httpsAlpn.on('upgrade', webSocket.upgrade);
+    const webSocketOnly = createWebSocketOnlyServer(webSocket);
+    const route = (kind: ListenerKind) => (socket: TLSSocket, protocol: DataProtocol): void => {
       if (protocol === 'https') {
-        https.emit('connection', socket);
+        (kind === 'alpn' ? httpsAlpn : https).emit('connection', socket);
+        return;
+      }
+      if (protocol === 'websocket') {
+        webSocketOnly.emit('connection', socket);
         return;
       }
       const principal = principalOf(socket);
@@ -120,7 +144,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       else socket.destroy();
     };
     const material = { cert: server.certPem, key: server.keyPem, ca: [ca.rootCertificatePem] };
-    const makeListener = (kind: ListenerKind): NetServer => createDataListener(kind, material, route);
+    const makeListener = (kind: ListenerKind): NetServer => createDataListener(kind, material, route(kind));
 
     const warnings: string[] = [];
     const httpsListener = makeListener('https');
@@ -141,13 +165,21 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       plainListener = listener;
       opened.push(() => closeServer(listener));
     }
+    let wsListener: NetServer | undefined;
+    let wsPort: number | null = null;
+    if (config.wsPort !== undefined) {
+      const listener = makeListener('ws');
+      wsPort = await listen(listener, config.wsPort, config.host, 'ws-port');
+      wsListener = listener;
+      opened.push(() => closeServer(listener));
+    }
     let alpnPort: number | null = null;
     try {
       alpnPort = await listen(alpnListener, config.alpnPort, config.host, 'alpn-port');
       opened.push(() => closeServer(alpnListener));
     } catch (err) {
       // AWS clients mostly use 8443/8883; a missing 443 (no privileges) should not stop a laptop setup.
-      warnings.push(`warning: ${(err as Error).message}; ALPN clients (x-amzn-http-ca, x-amzn-mqtt-ca) cannot connect`);
+      warnings.push(`warning: ${(err as Error).message}; ALPN clients (x-amzn-http-ca, x-amzn-mqtt-ca, MQTT over WSS) cannot connect`);
     }
 
     const control = await createControlPlane({
@@ -169,12 +201,12 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
 
     const controlHostForUrl = config.controlHost.includes(':') ? `[${config.controlHost}]` : config.controlHost;
     const controlUrl = `http://${controlHostForUrl}:${controlPort}`;
-    const ports: ListenerPorts = { https: httpsPort, mqtt: mqttPort, alpn: alpnPort, control: controlPort, mqttPlain: mqttPlainPort };
+    const ports: ListenerPorts = { https: httpsPort, mqtt: mqttPort, alpn: alpnPort, control: controlPort, mqttPlain: mqttPlainPort, ws: wsPort };
     const caPath = join(config.dataDir, ROOT_CA_FILE);
     const runtimePath = join(config.dataDir, RUNTIME_FILE);
     const runtime: RuntimeInfo = {
       pid: process.pid, endpoint: config.endpoint, region: config.region, accountId, controlUrl,
-      httpsPort, mqttPort, alpnPort, mqttPlainPort,
+      httpsPort, mqttPort, alpnPort, mqttPlainPort, wsPort,
     };
     writeFileSync(runtimePath, `${JSON.stringify(runtime, null, 2)}\n`, { mode: 0o600 });
     for (const w of warnings) log.warn(w);
@@ -187,11 +219,12 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       close: () => (closing ??= (async () => {
         rmSync(runtimePath, { force: true });
         // Stop accepting first; then end idle keep-alive sockets and let in-flight requests finish.
-        const stops = [httpsListener, mqttListener, alpnListener, plainListener].map((s) => (s?.listening ? closeServer(s) : Promise.resolve()));
-        https.closeIdleConnections();
+        const stops = [httpsListener, mqttListener, alpnListener, plainListener, wsListener].map((s) => (s?.listening ? closeServer(s) : Promise.resolve()));
+        const httpServers = [https, httpsAlpn, webSocketOnly];
+        for (const s of httpServers) s.closeIdleConnections();
         connections.closeEverything('shutdown');
         await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, 5_000).unref())]);
-        https.closeAllConnections();
+        for (const s of httpServers) s.closeAllConnections();
         await control.close();
         await store.close();
         log.flush();
@@ -212,6 +245,10 @@ function banner(config: Config, ports: ListenerPorts, controlUrl: string, caPath
     ports.alpn === null
       ? '  ALPN port       not listening (see the warning above)'
       : `  ALPN            ${host}:${ports.alpn}   (x-amzn-http-ca: HTTPS, x-amzn-mqtt-ca: MQTT)`,
+    ...(ports.alpn === null ? [] : [
+      `  MQTT over WSS   wss://${host}:${ports.alpn}/mqtt   (subprotocol mqtt; client certificate or SigV4-presigned URL)`]),
+    ...(ports.ws === null ? [] : [
+      `  MQTT over WSS   wss://${host}:${ports.ws}/mqtt   (--ws-port; client certificate or SigV4-presigned URL)`]),
     ...(ports.mqttPlain === null ? [] : [
       `  MQTT (plain)    mqtt://${config.mqttPlainHost}:${ports.mqttPlain}   (no TLS, anonymous; may: ${config.mqttPlainAllow}; for development only)`]),
     `  Control plane   ${controlUrl}   (AWS IoT API, SigV4; credentials: ${credentialsPath})`,

@@ -1,10 +1,10 @@
 /**
  * @module auth/authorizer
- * Who may do what. A Principal is the identity a transport authenticated (for now a client
- * certificate, by id); an Authorizer answers each action the data plane takes for it. Transports
- * and channels ask; they never decide. The policy engine (AWS IoT policies) is a later Authorizer;
- * until it lands, OpenAuthorizer lets an ACTIVE certificate do anything outside the reserved `$`
- * topics (docs/security.md says so plainly).
+ * Who may do what. A Principal is the identity a transport authenticated (a client certificate, by
+ * id; an access key, for SigV4-signed WebSocket clients); an Authorizer answers each action the data
+ * plane takes for it. Transports and channels ask; they never decide. The policy engine (AWS IoT
+ * policies) is a later Authorizer; until it lands, OpenAuthorizer lets an ACTIVE certificate or a
+ * known access key do anything outside the reserved `$` topics (docs/security.md says so plainly).
  */
 import type { CertificateStatus } from '../store/store.js';
 
@@ -21,14 +21,30 @@ export interface AnonymousPrincipal {
   readonly sourceIp: string;
 }
 
-export type Principal = CertificatePrincipal | AnonymousPrincipal;
+/** A client that signed its request (a presigned WebSocket URL) with one of topicd's access keys. */
+export interface AccessKeyPrincipal {
+  readonly kind: 'access-key';
+  readonly accessKeyId: string;
+  readonly sourceIp: string;
+}
 
-/** The key live connections are indexed by (see transports/connection-index). */
-export const principalKey = (principal: Principal): string =>
-  principal.kind === 'certificate' ? principal.certificateId : 'anonymous';
+export type Principal = CertificatePrincipal | AccessKeyPrincipal | AnonymousPrincipal;
+
+/**
+ * The key live connections are indexed by (see transports/connection-index). A certificate keeps its
+ * bare id, which is what certificate status changes close connections by; an access key is prefixed so
+ * the two id spaces can never meet.
+ */
+export const principalKey = (principal: Principal): string => {
+  switch (principal.kind) {
+    case 'certificate': return principal.certificateId;
+    case 'access-key': return `access-key:${principal.accessKeyId}`;
+    case 'anonymous': return 'anonymous';
+  }
+};
 
 export interface Authorizer {
-  /** Whether the identity itself is (still) good: a certificate must be registered and ACTIVE. */
+  /** Whether the identity itself is (still) good: a certificate must be registered and ACTIVE, an access key exist. */
   authenticate(principal: Principal): boolean;
   connect(principal: Principal, clientId: string): boolean;
   publish(principal: Principal, topic: string, retain: boolean): boolean;
@@ -48,12 +64,23 @@ const isReserved = (topicOrFilter: string): boolean => {
   return topicOrFilter.charCodeAt(0) === 36; /* $ */
 };
 
-/** Seed rule: an ACTIVE registered certificate may publish and subscribe anywhere outside `$` topics. */
+/**
+ * Seed rule: an ACTIVE registered certificate, or an access key topicd knows, may publish and subscribe
+ * anywhere outside `$` topics.
+ */
 export class OpenAuthorizer implements Authorizer {
-  constructor(private readonly statusOf: (certificateId: string) => CertificateStatus | undefined) {}
+  constructor(
+    private readonly statusOf: (certificateId: string) => CertificateStatus | undefined,
+    /** Whether the access key exists; without it, no access-key principal is authenticated. */
+    private readonly accessKeyExists: (accessKeyId: string) => boolean = () => false,
+  ) {}
 
   authenticate(principal: Principal): boolean {
-    return principal.kind === 'certificate' && this.statusOf(principal.certificateId) === 'ACTIVE';
+    switch (principal.kind) {
+      case 'certificate': return this.statusOf(principal.certificateId) === 'ACTIVE';
+      case 'access-key': return this.accessKeyExists(principal.accessKeyId);
+      case 'anonymous': return false;
+    }
   }
 
   connect(principal: Principal, _clientId: string): boolean {

@@ -27,6 +27,11 @@ export interface Config {
   mqttPlainHost: string;
   /** What its anonymous clients may do: `all`, `none`, or a comma list of `publish`, `subscribe`. */
   mqttPlainAllow: string;
+  /**
+   * A TLS port that serves MQTT over WebSocket only (`wss://host:port/mqtt`), on `host`; undefined means
+   * off. The ALPN port serves the same for clients that offer `http/1.1` or no ALPN.
+   */
+  wsPort: number | undefined;
   /** 12 digits; undefined means the one created at the first start (kept in the data dir). */
   accountId: string | undefined;
   region: string;
@@ -53,6 +58,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'mqttPlainPort', flag: 'mqtt-plain-port', kind: 'optional-port', describe: 'plain-TCP MQTT port for development (anonymous clients; off unless set)' },
   { key: 'mqttPlainHost', flag: 'mqtt-plain-host', kind: 'string', describe: 'interface of the plain-TCP MQTT listener' },
   { key: 'mqttPlainAllow', flag: 'mqtt-plain-allow', kind: 'string', describe: 'what plain-TCP clients may do: all, none, or publish,subscribe' },
+  { key: 'wsPort', flag: 'ws-port', kind: 'optional-port', describe: 'MQTT over WebSocket port, wss://HOST:PORT/mqtt: client certificate or SigV4-presigned URL (off unless set)' },
   { key: 'accountId', flag: 'account-id', kind: 'optional-string', describe: 'AWS account id used in ARNs (12 digits)' },
   { key: 'region', flag: 'region', kind: 'string', describe: 'AWS region used in ARNs and SigV4' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', describe: 'log level: fatal, error, warn, info, debug, trace, silent' },
@@ -70,6 +76,7 @@ export const DEFAULTS: Config = {
   mqttPlainPort: undefined,
   mqttPlainHost: '127.0.0.1',
   mqttPlainAllow: 'all',
+  wsPort: undefined,
   accountId: undefined,
   region: 'us-east-1',
   logLevel: 'info',

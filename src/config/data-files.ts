@@ -26,4 +26,6 @@ export interface RuntimeInfo {
   alpnPort: number | null;
   /** null unless the plain-TCP development listener is on. */
   mqttPlainPort: number | null;
+  /** null unless --ws-port was given. */
+  wsPort: number | null;
 }

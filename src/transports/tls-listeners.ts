@@ -3,23 +3,31 @@
  * The data-plane TLS listeners and the ALPN choice each makes (reference §3):
  * - HTTPS port (8443): `x-amzn-http-ca`, `http/1.1`, `http/1.0`, or no ALPN at all.
  * - MQTT port (8883): `x-amzn-mqtt-ca`, `mqtt`, or no ALPN.
- * - ALPN port (443): `x-amzn-http-ca` to HTTPS, `x-amzn-mqtt-ca` to MQTT; `http/1.1` or none to HTTPS.
- * Every listener requires a client certificate verified against topicd's trusted CAs. A client that
- * offers several protocols (curl offers `h2,http/1.1`) gets the one we serve; h2 is never picked, and a
- * handshake is only refused when its offer holds nothing we serve.
+ * - ALPN port (443): `x-amzn-http-ca` to HTTPS, `x-amzn-mqtt-ca` to MQTT; `http/1.1` or none to HTTPS
+ *   (which also upgrades `/mqtt` to MQTT over WebSocket).
+ * - WebSocket port (--ws-port, off by default): `http/1.1` or none, MQTT over WebSocket only.
+ * The HTTPS and MQTT ports require a client certificate verified against topicd's trusted CAs. The ALPN
+ * and WebSocket ports ask for one but let a peer without any through on HTTP, because AWS's MQTT over
+ * WSS authenticates with a SigV4-presigned URL instead (the WebSocket gateway checks it; a plain HTTPS
+ * publish from such a peer gets 403). A certificate that fails verification, or an AWS ALPN name
+ * (`x-amzn-*-ca`, which promise X.509) without a verified certificate, is cut off as on the other ports.
+ * A client that offers several protocols (curl offers `h2,http/1.1`) gets the one we serve; h2 is
+ * never picked, and a handshake is only refused when its offer holds nothing we serve.
  */
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 
 export const ALPN_HTTP = 'x-amzn-http-ca';
 export const ALPN_MQTT = 'x-amzn-mqtt-ca';
 
-export type DataProtocol = 'https' | 'mqtt';
+export type DataProtocol = 'https' | 'mqtt' | 'websocket';
 
 /** Server preference per listener: the first one the client offers wins. */
-const CHOICES: Record<'https' | 'mqtt' | 'alpn', readonly string[]> = {
+const CHOICES: Record<'https' | 'mqtt' | 'alpn' | 'ws', readonly string[]> = {
   https: [ALPN_HTTP, 'http/1.1', 'http/1.0'],
   mqtt: [ALPN_MQTT, 'mqtt'],
   alpn: [ALPN_HTTP, ALPN_MQTT, 'http/1.1', 'http/1.0'],
+  // RFC 6455: the opening handshake is HTTP/1.1.
+  ws: ['http/1.1'],
 };
 
 export type ListenerKind = keyof typeof CHOICES;
@@ -32,7 +40,23 @@ export function chooseAlpn(kind: ListenerKind, offered: readonly string[]): stri
 /** Which data protocol a verified socket speaks, from the listener and the negotiated ALPN. */
 export function protocolOf(kind: ListenerKind, socket: TLSSocket): DataProtocol {
   if (kind === 'alpn') return socket.alpnProtocol === ALPN_MQTT ? 'mqtt' : 'https';
+  if (kind === 'ws') return 'websocket';
   return kind === 'mqtt' ? 'mqtt' : 'https';
+}
+
+/** AWS: MQTT over WSS on 443 needs no client certificate (SigV4 instead); see the module note. */
+const CERTIFICATE_OPTIONAL: ReadonlySet<ListenerKind> = new Set(['alpn', 'ws']);
+
+/**
+ * Whether a handshaken socket may be served: a verified certificate always; on the listeners where a
+ * certificate is optional, also a peer that presented none and speaks plain HTTP (no AWS ALPN name).
+ */
+export function admits(kind: ListenerKind, socket: TLSSocket): boolean {
+  if (socket.authorized) return true;
+  if (!CERTIFICATE_OPTIONAL.has(kind)) return false;
+  // A certificate that does not verify is a misconfigured device: fail it loudly, not as anonymous.
+  if (socket.getPeerX509Certificate() !== undefined) return false;
+  return socket.alpnProtocol !== ALPN_HTTP && socket.alpnProtocol !== ALPN_MQTT;
 }
 
 export interface TlsMaterial {
@@ -52,11 +76,18 @@ export function createDataListener(
     key: material.key,
     ca: material.ca,
     requestCert: true,
-    rejectUnauthorized: true,
+    // Where a certificate is optional, the handshake lets every peer finish and `admits` decides.
+    rejectUnauthorized: !CERTIFICATE_OPTIONAL.has(kind),
     minVersion: 'TLSv1.2',
     ALPNCallback: ({ protocols }) => chooseAlpn(kind, protocols),
   };
-  const server = createTlsServer(options, (socket) => onSocket(socket, protocolOf(kind, socket)));
+  const server = createTlsServer(options, (socket) => {
+    if (!admits(kind, socket)) {
+      socket.destroy();
+      return;
+    }
+    onSocket(socket, protocolOf(kind, socket));
+  });
   // A failed handshake (no certificate, another CA, no protocol we serve) concerns that client only.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
   return server;
