@@ -21,7 +21,7 @@ import { accountIdFor, ensureAdminCredentials } from './registry/access-keys.js'
 import { Registry } from './registry/registry.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { ConnectionIndex } from './transports/connection-index.js';
-import { createHttpsPublishServer } from './transports/https-publish.js';
+import { createHttpsPublishServer, requestsInFlight } from './transports/https-publish.js';
 import { serveMqtt } from './transports/mqtt-transport.js';
 import { principalOf } from './transports/principal.js';
 import { createDataListener, type DataProtocol, type ListenerKind } from './transports/tls-listeners.js';
@@ -221,9 +221,18 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
         // Stop accepting first; then end idle keep-alive sockets and let in-flight requests finish.
         const stops = [httpsListener, mqttListener, alpnListener, plainListener, wsListener].map((s) => (s?.listening ? closeServer(s) : Promise.resolve()));
         const httpServers = [https, httpsAlpn, webSocketOnly];
-        for (const s of httpServers) s.closeIdleConnections();
+        // HTTPS requests in flight finish (and their messages reach subscribers that are still
+        // connected); keep-alive sockets are closed as they fall idle. Bounded, so a client that
+        // never finishes its body cannot hold the shutdown.
+        const deadline = Date.now() + 5_000;
+        do {
+          for (const s of httpServers) s.closeIdleConnections();
+          if (requestsInFlight(https) + requestsInFlight(httpsAlpn) === 0) break;
+          await new Promise((r) => setTimeout(r, 20));
+        } while (Date.now() < deadline);
+        // Then MQTT and WebSocket clients are told (v5: DISCONNECT 0x8B) and closed.
         connections.closeEverything('shutdown');
-        await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, 5_000).unref())]);
+        await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, 2_000).unref())]);
         for (const s of httpServers) s.closeAllConnections();
         await control.close();
         await store.close();

@@ -198,6 +198,11 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse, traceId: stri
   req.resume();
 }
 
+/** Requests each publish server is still answering, for a shutdown that lets them finish. */
+const inFlight = new WeakMap<Server, { count: number }>();
+
+export const requestsInFlight = (server: Server): number => inFlight.get(server)?.count ?? 0;
+
 export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
   const { broker, authorizer, maxPayloadBytes } = deps;
 
@@ -251,13 +256,23 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
   };
 
   const server = createServer({ requireHostHeader: false }, (req, res) => handle(req, res, false));
+  const counter = { count: 0 };
+  inFlight.set(server, counter);
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    counter.count++;
+    res.once('close', () => counter.count--);
+  });
   // Answer `Expect: 100-continue` ourselves so an oversized body is refused before it is sent.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handle(req, res, true));
 
   server.on('connection', (socket: TLSSocket) => {
     const principal = principalOf(socket);
     if (principal) {
-      const untrack = deps.connections.add(principalKey(principal), () => socket.destroy());
+      // A certificate that stops being ACTIVE loses its keep-alive connection at once; at shutdown the
+      // request in flight finishes and idle connections are closed by the caller instead.
+      const untrack = deps.connections.add(principalKey(principal), (reason) => {
+        if (reason === 'certificate-inactive') socket.destroy();
+      });
       socket.once('close', untrack);
     }
   });
