@@ -1,7 +1,9 @@
 /**
  * @module transports/socket-link
- * A channel's Link over a socket. Writes made in one tick are corked together and flushed on the
- * next, so a burst of deliveries becomes one TLS record and one syscall instead of many.
+ * A channel's Link over a socket. Writes are corked and flushed once per event-loop turn (in the
+ * check phase, after every I/O callback of the turn has run), so the deliveries caused by many
+ * publishers' packets in one turn become one TLS record and one syscall instead of one each.
+ * (process.nextTick would flush after every single I/O callback.)
  * A peer that stops reading is cut off once its unsent bytes pass a bound, so one slow client can
  * neither grow our memory without limit nor hold up anyone else.
  */
@@ -38,7 +40,7 @@ export class SocketLink implements Link {
     if (!this.corked) {
       this.corked = true;
       socket.cork();
-      process.nextTick(uncork, this);
+      setImmediate(uncork, this);
     }
     socket.write(buf);
   }

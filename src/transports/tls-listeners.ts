@@ -79,6 +79,8 @@ export function createDataListener(
     // Where a certificate is optional, the handshake lets every peer finish and `admits` decides.
     rejectUnauthorized: !CERTIFICATE_OPTIONAL.has(kind),
     minVersion: 'TLSv1.2',
+    // Small MQTT packets and HTTPS answers must not wait for Nagle's algorithm (40 ms delayed ACKs).
+    noDelay: true,
     ALPNCallback: ({ protocols }) => chooseAlpn(kind, protocols),
   };
   const server = createTlsServer(options, (socket) => {
