@@ -3,6 +3,7 @@
  * Running the third-party clients tests drive topicd with: curl, Python, and topicd's own CLI.
  */
 import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, from dist/test/helpers. */
@@ -94,3 +95,21 @@ export function spawnCli(args: readonly string[]): Spawned {
 
 /** `topicd start` flags for ephemeral ports and quiet logs. */
 export const EPHEMERAL = ['--https-port', '0', '--mqtt-port', '0', '--alpn-port', '0', '--control-port', '0', '--log-level', 'warn'];
+
+/** Completes a TLS handshake (or not) and reports whether the server kept the connection, and the ALPN chosen. */
+export function tlsHandshake(port: number, options: ConnectionOptions): Promise<{ ok: boolean; alpn: string | false | null; error?: string }> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: 'localhost', port, servername: 'localhost', ...options });
+    socket.once('secureConnect', () => {
+      // TLS 1.3 reports a refused client certificate only after the handshake: wait for a read.
+      socket.once('data', () => undefined);
+      setTimeout(() => {
+        const alive = !socket.destroyed;
+        const alpn = socket.alpnProtocol ?? null;
+        socket.destroy();
+        resolve({ ok: alive, alpn });
+      }, 150);
+    });
+    socket.once('error', (err) => resolve({ ok: false, alpn: null, error: err.message }));
+  });
+}

@@ -6,29 +6,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { connectMqtt, createDevice, endClient, startTestTopicd, tempDir, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { run } from '../helpers/tools.js';
+import { run, tlsHandshake as handshake } from '../helpers/tools.js';
 
-/** Completes a handshake (or not) and reports what was negotiated. */
-function handshake(port: number, options: ConnectionOptions): Promise<{ ok: boolean; alpn: string | false | null; error?: string }> {
-  return new Promise((resolve) => {
-    const socket = tlsConnect({ host: 'localhost', port, servername: 'localhost', ...options });
-    socket.once('secureConnect', () => {
-      // TLS 1.3 reports a refused client certificate only after the handshake: wait for a read.
-      socket.once('data', () => undefined);
-      setTimeout(() => {
-        const alive = !socket.destroyed;
-        const alpn = socket.alpnProtocol ?? null;
-        socket.destroy();
-        resolve({ ok: alive, alpn });
-      }, 150);
-    });
-    socket.once('error', (err) => resolve({ ok: false, alpn: null, error: err.message }));
-  });
-}
 
 /** A CA and client certificate that topicd has never seen, made with openssl. */
 function foreignCertificate(): { cert: string; key: string } {

@@ -5,7 +5,6 @@
  * Real clients: MQTT.js over wss, the `ws` client, curl.
  */
 import assert from 'node:assert/strict';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { Hash } from '@smithy/hash-node';
@@ -15,7 +14,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { WebSocket, type ClientOptions } from 'ws';
 import { connectPacket, CONNACK_OK_V4, hex } from '../helpers/raw-mqtt.js';
 import { collect, connectMqtt, createDevice, endClient, readCredentials, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { run } from '../helpers/tools.js';
+import { run, tlsHandshake } from '../helpers/tools.js';
 
 /** A presigned `wss://localhost:PORT/mqtt` URL, as the AWS IoT WebSocket recipe makes it. */
 async function presignedUrl(topicd: TestTopicd, port: number, opts: { service?: string; region?: string } = {}): Promise<string> {
@@ -104,22 +103,6 @@ function rawReader(ws: WebSocket): { read(n: number, timeoutMs?: number): Promis
   };
 }
 
-/** Completes a TLS handshake (or not) and reports whether the server kept the connection. */
-function handshake(port: number, options: ConnectionOptions): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tlsConnect({ host: 'localhost', port, servername: 'localhost', ...options });
-    socket.once('secureConnect', () => {
-      // TLS 1.3 reports a refused client certificate only after the handshake: wait for a read.
-      socket.once('data', () => undefined);
-      setTimeout(() => {
-        const alive = !socket.destroyed;
-        socket.destroy();
-        resolve(alive);
-      }, 150);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 describe('websocket - MQTT over WSS', () => {
   let topicd: TestTopicd;
@@ -293,8 +276,8 @@ describe('websocket - MQTT over WSS', () => {
   it('websocket - on the ALPN port, x-amzn-http-ca and x-amzn-mqtt-ca without a client certificate are still refused', async () => {
     const port = topicd.running.ports.alpn!;
     for (const alpn of ['x-amzn-http-ca', 'x-amzn-mqtt-ca']) {
-      assert.equal(await handshake(port, { ca: device.ca, ALPNProtocols: [alpn] }), false, alpn);
-      assert.equal(await handshake(port, { ca: device.ca, cert: device.cert, key: device.key, ALPNProtocols: [alpn] }), true, `${alpn} with a certificate`);
+      assert.equal((await tlsHandshake(port, { ca: device.ca, ALPNProtocols: [alpn] })).ok, false, alpn);
+      assert.equal((await tlsHandshake(port, { ca: device.ca, cert: device.cert, key: device.key, ALPNProtocols: [alpn] })).ok, true, `${alpn} with a certificate`);
     }
   });
 
