@@ -53,8 +53,6 @@ export class Broker {
   private readonly options: BrokerOptions;
   private readonly deps: BrokerDeps;
   private readonly now: () => number;
-  /** Messages routed since start, for metrics and tests. */
-  published = 0;
   /** Sessions that reported congestion while the current publish was routed (reused: no allocation per publish). */
   private readonly congested: Session[] = [];
   private readonly noteCongested = (session: Session): void => {
@@ -154,13 +152,7 @@ export class Broker {
     this.pendingWills.set(clientId, timer);
   }
 
-  sessionOf(clientId: string): Session | undefined {
-    return this.sessions.get(clientId);
-  }
 
-  isConnected(clientId: string): boolean {
-    return this.sessions.get(clientId)?.channel !== undefined;
-  }
 
   private newSession(clientId: string): Session {
     return new Session(clientId, {
@@ -249,7 +241,6 @@ export class Broker {
    * none; the array is reused by the next publish, so copy what you keep).
    */
   publish(message: Message, origin?: Session): readonly Session[] {
-    this.published++;
     this.congested.length = 0;
     if (message.retain) this.retain(message);
     const matches = this.tree.match(message.topic);
@@ -265,9 +256,6 @@ export class Broker {
     return this.congested;
   }
 
-  retainedCount(): number {
-    return this.retained.size;
-  }
 
   /** Loads the retained messages the store kept; call once before serving. */
   async loadRetained(): Promise<number> {

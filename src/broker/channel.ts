@@ -83,14 +83,6 @@ export class Channel implements SessionChannel {
     this.timer.unref();
   }
 
-  get principal(): Principal {
-    return this.deps.principal;
-  }
-
-  get isConnected(): boolean {
-    return this.state === 'connected';
-  }
-
   /** Entry point for every parsed packet. */
   handle(packet: Packet): void {
     if (this.state === 'closed') return;

@@ -108,6 +108,3 @@ export function validateSubscriptionFilter(filter: string, limits: TopicLimits =
   if (shared.group.includes('+') || shared.group.includes('#')) return 'share name must not contain + or #';
   return validateTopicFilter(shared.filter, limits);
 }
-
-/** AWS reserves `$aws/...` (and every other `$` topic) for the service. */
-export const isReservedTopic = (topic: string): boolean => topic.charCodeAt(0) === 36; /* $ */
