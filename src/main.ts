@@ -184,7 +184,9 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
 
     const control = await createControlPlane({
       registry, accessKeys: store.accessKeys, endpoint: config.endpoint, region: config.region, accountId,
-      logger: log.child({ part: 'control' }),
+      // fastify logs each listen at info; the banner already says it, so at the default level the
+      // control plane speaks from warn up.
+      logger: log.child({ part: 'control' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
     });
     let controlPort: number;
     try {
