@@ -150,17 +150,24 @@ export class ControlClient {
     return this.request('GET', `/things/${segment(thingName)}`);
   }
 
-  async listAllThings(): Promise<ThingAttribute[]> {
-    const things: ThingAttribute[] = [];
-    let nextToken: string | undefined;
+  listAllThings(): Promise<ThingAttribute[]> {
+    return this.listAll<ThingAttribute>('/things', 'things', { token: 'nextToken', next: 'nextToken', size: 'maxResults' });
+  }
+
+  /**
+   * Walks every page of a listing. AWS names the paging members per operation (nextToken/maxResults
+   * for things, marker/nextMarker/pageSize for certificates), so the caller says which.
+   */
+  private async listAll<T>(path: string, items: string, names: { token: string; next: string; size: string }): Promise<T[]> {
+    const out: T[] = [];
+    let token: string | undefined;
     do {
-      const page = await this.request<{ things?: ThingAttribute[]; nextToken?: string | null }>('GET', '/things', {
-        query: { nextToken, maxResults: 250 },
-      });
-      things.push(...(page.things ?? []));
-      nextToken = page.nextToken ?? undefined;
-    } while (nextToken);
-    return things;
+      const page = await this.request<Record<string, unknown>>('GET', path, { query: { [names.token]: token, [names.size]: 250 } });
+      out.push(...((page[items] as T[] | undefined) ?? []));
+      const next = page[names.next];
+      token = typeof next === 'string' && next !== '' ? next : undefined;
+    } while (token);
+    return out;
   }
 
   deleteThing(thingName: string): Promise<unknown> {
@@ -176,17 +183,8 @@ export class ControlClient {
     return out.certificateDescription;
   }
 
-  async listAllCertificates(): Promise<CertificateSummary[]> {
-    const certificates: CertificateSummary[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.request<{ certificates?: CertificateSummary[]; nextMarker?: string | null }>('GET', '/certificates', {
-        query: { marker, pageSize: 250 },
-      });
-      certificates.push(...(page.certificates ?? []));
-      marker = page.nextMarker ?? undefined;
-    } while (marker);
-    return certificates;
+  listAllCertificates(): Promise<CertificateSummary[]> {
+    return this.listAll<CertificateSummary>('/certificates', 'certificates', { token: 'marker', next: 'nextMarker', size: 'pageSize' });
   }
 
   updateCertificate(certificateId: string, newStatus: string): Promise<unknown> {

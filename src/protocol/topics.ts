@@ -27,7 +27,8 @@ function countSlashes(s: string): number {
 }
 
 function checkLimits(topic: string, limits: TopicLimits, what: string): string | null {
-  const counted = topic.replace(RULES_PREFIX, '');
+  // Only Basic Ingest topics pay for the regex; every other publish skips it.
+  const counted = topic.startsWith('$aws/rules/') ? topic.replace(RULES_PREFIX, '') : topic;
   const bytes = Buffer.byteLength(counted, 'utf8');
   if (bytes > limits.maxBytes) return `${what} is ${bytes} bytes; the limit is ${limits.maxBytes}`;
   const slashes = countSlashes(counted);
