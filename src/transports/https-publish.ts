@@ -11,11 +11,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { principalKey, type Authorizer } from '../auth/authorizer.js';
 import type { Broker } from '../broker/broker.js';
 import { createMessage, type PublishProperties } from '../protocol/codec.js';
 import { validateTopicName, type TopicLimits } from '../protocol/topics.js';
+import { atTurnEnd } from '../turn.js';
 import type { ConnectionIndex } from './connection-index.js';
 import { principalOf } from './principal.js';
 
@@ -198,6 +200,8 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse, traceId: stri
   req.resume();
 }
 
+const uncorkSocket = (socket: Socket): void => socket.uncork();
+
 /** Requests each publish server is still answering, for a shutdown that lets them finish. */
 const inFlight = new WeakMap<Server, { count: number }>();
 
@@ -239,6 +243,12 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
         if (refused || res.headersSent) return;
         const payload = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
         broker.publish(createMessage(parsed.topic, payload, parsed.qos, parsed.retain, parsed.properties));
+        // The 200 leaves after the turn's store commit (a retained message, a queued QoS 1 copy).
+        const socket = res.socket;
+        if (socket) {
+          socket.cork();
+          atTurnEnd(uncorkSocket, socket);
+        }
         send(res, 200, `{"message":"OK","traceId":"${traceId}"}`, traceId);
       });
     } catch (err) {

@@ -4,11 +4,14 @@
  * check phase, after every I/O callback of the turn has run), so the deliveries caused by many
  * publishers' packets in one turn become one TLS record and one syscall instead of one each.
  * (process.nextTick would flush after every single I/O callback.)
+ * The flush runs after the store's commit of the same turn (src/turn.ts), so no acknowledgement
+ * leaves before what it acknowledges is durable.
  * A peer that stops reading is cut off once its unsent bytes pass a bound, so one slow client can
  * neither grow our memory without limit nor hold up anyone else.
  */
 import type { Socket } from 'node:net';
 import type { Link } from '../broker/channel.js';
+import { atTurnEnd } from '../turn.js';
 
 /** Unsent bytes a connection may hold before it is treated as stalled and closed. */
 export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
@@ -40,7 +43,7 @@ export class SocketLink implements Link {
     if (!this.corked) {
       this.corked = true;
       socket.cork();
-      setImmediate(uncork, this);
+      atTurnEnd(uncork, this);
     }
     socket.write(buf);
   }

@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { atTurnEnd } from '../../src/turn.js';
 import { storeContract } from './store-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'topicd-store-'));
@@ -22,6 +23,38 @@ storeContract('SqliteStore', async () => SqliteStore.open(freshPath()));
 
 describe('SqliteStore - file database', () => {
   const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+  test('sqlite - the writes of one event-loop turn commit together at its end, before the turn\'s sockets flush', async () => {
+    const path = freshPath();
+    const store = SqliteStore.open(path);
+    const other = new Database(path, { readonly: true });
+    try {
+      const seen = (): number => other.prepare<[], { n: number }>('SELECT count(*) AS n FROM retained').get()?.n ?? 0;
+      const order: string[] = [];
+      for (let i = 0; i < 3; i++) await store.retained.put({ topic: `batch/${i}`, payload: Buffer.from('x'), qos: 0, properties: null, updatedAt: i });
+      // Another connection sees nothing yet: the turn's transaction is still open...
+      assert.equal(seen(), 0);
+      // ...while the store itself reads its own writes.
+      assert.equal((await store.retained.all()).length, 3);
+      atTurnEnd(() => order.push(`network task sees ${seen()}`), undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(order, ['network task sees 3'], 'committed before the network phase');
+      assert.equal(seen(), 3);
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+
+  test('sqlite - close commits the open turn\'s writes', async () => {
+    const path = freshPath();
+    const store = SqliteStore.open(path);
+    await store.meta.set('k', 'v');
+    await store.close();
+    const reopened = SqliteStore.open(path);
+    assert.equal(await reopened.meta.get('k'), 'v');
+    await reopened.close();
+  });
 
   test('sqlite - migrations are numbered 1, 2, ... in order', () => {
     assert.deepEqual(MIGRATIONS.map((m) => m.version), MIGRATIONS.map((_, i) => i + 1));

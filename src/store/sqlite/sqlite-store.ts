@@ -13,6 +13,7 @@ import type {
   SessionMessageRow, SessionStore, StoredSession,
   Store, ThingFilter, ThingPrincipalStore, ThingRow, ThingStore,
 } from '../store.js';
+import { durableAtTurnEnd } from '../../turn.js';
 import { MIGRATIONS } from './migrations.js';
 
 interface ThingRecord {
@@ -164,6 +165,44 @@ interface ThingListParams {
   attributeValue: string | null;
 }
 
+/** Ends the turn's write transaction, if one is open. */
+function commit(db: Db): void {
+  if (!db.open || !db.inTransaction) return;
+  try {
+    db.exec('COMMIT');
+  } finally {
+    // A failed COMMIT (disk full) must not leave the batch open forever: later turns start afresh.
+    if (db.inTransaction) db.exec('ROLLBACK');
+  }
+}
+
+/**
+ * Design note: every write of one event-loop turn goes into one transaction, committed at the turn's
+ * end before any socket is flushed (src/turn.ts). A commit is most of a small write's cost, and a busy
+ * broker makes hundreds of writes a turn (queued QoS 1 messages, acknowledgements, retained
+ * messages), so this is where the store's throughput comes from; acknowledgements still leave only
+ * after the commit, so nothing acknowledged is lost to a crash. Writes begin the transaction
+ * themselves: each write statement is wrapped when prepared, so every part of the store (and every
+ * part added later) is batched without knowing it. A write inside an explicit `db.transaction()`
+ * nests as a savepoint (better-sqlite3), and a failed statement rolls back alone.
+ */
+function batchWritesPerTurn(db: Db): void {
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((source: string) => {
+    const statement = prepare(source);
+    if (statement.reader) return statement;
+    const run = statement.run.bind(statement);
+    statement.run = (...params: unknown[]) => {
+      if (!db.inTransaction) {
+        db.exec('BEGIN');
+        durableAtTurnEnd(commit, db);
+      }
+      return run(...params);
+    };
+    return statement;
+  }) as typeof db.prepare;
+}
+
 export class SqliteStore implements Store {
   readonly meta: MetaStore;
   readonly things: ThingStore;
@@ -185,6 +224,7 @@ export class SqliteStore implements Store {
       // Session rows own their subscriptions and messages (ON DELETE CASCADE).
       db.pragma('foreign_keys = ON');
       migrate(db);
+      batchWritesPerTurn(db);
       return new SqliteStore(db);
     } catch (err) {
       db.close();
@@ -204,7 +244,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    commit(this.db);
+    this.db.close();
   }
 
   private metaStore(): MetaStore {
