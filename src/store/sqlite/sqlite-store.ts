@@ -4,6 +4,8 @@
  * prepared once, when the store opens; the port's methods are async only to fit networked backends,
  * the work itself is synchronous. Listings page by key (keyset pagination), never by offset, so a page
  * costs the same however deep it is; the `next` token is the base64url JSON of the page's last key.
+ * The paging helpers are exported for the noun modules beside this one (thing-type-store.ts), which
+ * import them back: the cycle is safe because they are function declarations used only at run time.
  */
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
