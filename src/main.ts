@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { OpenAuthorizer, PlainListenerAuthorizer } from './auth/authorizer.js';
+import { OpenAuthorizer, PlainListenerAuthorizer, principalKey } from './auth/authorizer.js';
 import { Broker, AWS_BROKER_OPTIONS } from './broker/broker.js';
 import { AWS_LIMITS } from './broker/limits.js';
 import { LifecycleEvents } from './broker/lifecycle.js';
@@ -17,7 +17,7 @@ import { createControlPlane } from './control/server.js';
 import { TopicdError } from './errors.js';
 import { createLogger } from './observe/logger.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
-import { accountIdFor, ensureAdminCredentials } from './registry/access-keys.js';
+import { AccessKeyRegistry, accountIdFor, ensureAdminCredentials } from './registry/access-keys.js';
 import { Registry } from './registry/registry.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { ConnectionIndex } from './transports/connection-index.js';
@@ -102,10 +102,11 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const broker = new Broker(AWS_BROKER_OPTIONS, { retainedStore: store.retained, sessionStore: store.sessions, onStoreError: onError });
     await broker.loadRetained();
     await broker.loadSessions();
-    // The authorizer asks synchronously whether an access key exists. Keys are made at the first
-    // start and by no API while topicd runs, so the store's list is read once; each signature check
-    // (which reads the store) refreshes the answer for its key.
+    // The authorizer asks synchronously whether an access key exists. The store's list is read once;
+    // the control plane's access-key registry reports every key it makes or deletes, and each
+    // signature check (which reads the store) refreshes the answer for its key.
     const accessKeyIds = new Set((await store.accessKeys.list()).map((k) => k.accessKeyId));
+    const accessKeyRegistry = new AccessKeyRegistry({ keys: store.accessKeys, arn: (id) => registry.accessKeyArn(id) });
     const lookupSecret = async (accessKeyId: string): Promise<string | undefined> => {
       const secret = (await store.accessKeys.get(accessKeyId))?.secretAccessKey;
       if (secret === undefined) accessKeyIds.delete(accessKeyId);
@@ -116,6 +117,15 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const connections = new ConnectionIndex();
     registry.onCertificateChange(({ certificateId, status }) => {
       if (status !== 'ACTIVE') connections.closeAll(certificateId, 'certificate-inactive');
+    });
+    // A deleted key stops at once: no new signature verifies, and its live WebSocket clients are cut.
+    accessKeyRegistry.onChange(({ accessKeyId, deleted }) => {
+      if (!deleted) {
+        accessKeyIds.add(accessKeyId);
+        return;
+      }
+      accessKeyIds.delete(accessKeyId);
+      connections.closeAll(principalKey({ kind: 'access-key', accessKeyId, sourceIp: '' }), 'access-key-deleted');
     });
     const httpsDeps = {
       broker, authorizer, connections, onError,
@@ -183,7 +193,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     }
 
     const control = await createControlPlane({
-      registry, accessKeys: store.accessKeys, endpoint: config.endpoint, region: config.region, accountId,
+      registry, accessKeys: store.accessKeys, accessKeyRegistry, endpoint: config.endpoint, region: config.region, accountId,
       // fastify logs each listen at info; the banner already says it, so at the default level the
       // control plane speaks from warn up.
       logger: log.child({ part: 'control' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),

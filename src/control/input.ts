@@ -38,6 +38,18 @@ export function queryInteger(query: QueryBag, name: string, min: number, max: nu
   return value;
 }
 
+/** AWS: RegistryMaxResults is 1..250. */
+export const MAX_PAGE = 250;
+
+/** The nextToken/maxResults pair most registry listings take. */
+export const paging = (query: QueryBag): { nextToken: string | undefined; maxResults: number | undefined } => ({
+  nextToken: queryString(query, 'nextToken'),
+  maxResults: queryInteger(query, 'maxResults', 1, MAX_PAGE),
+});
+
+/** A path label, already percent-decoded by the router; '' when absent (the registry then refuses it). */
+export const pathLabel = (params: Record<string, string>, name: string): string => params[name] ?? '';
+
 /** A `long` query member (expectedVersion). */
 export function queryLong(query: QueryBag, name: string): number | undefined {
   const raw = first(query[name]);

@@ -7,14 +7,20 @@
  * of any one operation, so a new operation is one entry here.
  */
 import { invalidRequest, notFound } from '../errors.js';
+import type { AccessKeyRegistryApi } from '../registry/access-keys.js';
 import type { RegistryApi } from '../registry/types.js';
 import { CERTIFICATE_STATUSES } from '../store/store.js';
+import { ACCESS_KEY_OPERATIONS } from './access-key-operations.js';
+import { THING_TYPE_OPERATIONS } from './thing-type-operations.js';
 import {
+  MAX_PAGE,
   attributePayload,
   jsonBody,
   memberBoolean,
   memberLong,
   memberString,
+  paging,
+  pathLabel,
   queryBoolean,
   queryEnum,
   queryInteger,
@@ -43,6 +49,8 @@ export interface OperationContext {
   registry: RegistryApi;
   /** The data endpoint every endpoint type answers. */
   endpoint: string;
+  /** topicd's access keys (the /topicd/access-keys extension). */
+  accessKeys: AccessKeyRegistryApi;
 }
 
 export interface Operation {
@@ -55,20 +63,12 @@ export interface Operation {
   handle(ctx: OperationContext, req: OperationRequest): Promise<object | undefined>;
 }
 
-/** AWS: RegistryMaxResults and PageSize are 1..250. */
-const MAX_PAGE = 250;
-
 /** AWS IoT endpoint types; every one answers topicd's single endpoint. Matched case-insensitively, as AWS does. */
 export const ENDPOINT_TYPES = ['iot:Data', 'iot:Data-ATS', 'iot:CredentialProvider', 'iot:Jobs'] as const;
 
 const THING_PRINCIPAL_TYPES = ['EXCLUSIVE_THING', 'NON_EXCLUSIVE_THING'] as const;
 
-const label = (req: OperationRequest, name: string): string => req.params[name] ?? '';
-
-const paging = (query: QueryBag): { nextToken: string | undefined; maxResults: number | undefined } => ({
-  nextToken: queryString(query, 'nextToken'),
-  maxResults: queryInteger(query, 'maxResults', 1, MAX_PAGE),
-});
+const label = (req: OperationRequest, name: string): string => pathLabel(req.params, name);
 
 export const OPERATIONS: readonly Operation[] = [
   {
@@ -115,14 +115,12 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'GET',
     url: '/things',
     async handle(ctx, req) {
-      if (queryBoolean(req.query, 'usePrefixAttributeValue') === true) {
-        throw invalidRequest('usePrefixAttributeValue is not supported by topicd: search by the whole attribute value.');
-      }
       const page = await ctx.registry.listThings({
         ...paging(req.query),
         attributeName: queryString(req.query, 'attributeName'),
         attributeValue: queryString(req.query, 'attributeValue'),
         thingTypeName: queryString(req.query, 'thingTypeName'),
+        usePrefixAttributeValue: queryBoolean(req.query, 'usePrefixAttributeValue'),
       });
       return { things: page.things, nextToken: page.nextToken };
     },
@@ -273,4 +271,7 @@ export const OPERATIONS: readonly Operation[] = [
       return { things: page.things, nextToken: page.nextToken };
     },
   },
+
+  ...THING_TYPE_OPERATIONS,
+  ...ACCESS_KEY_OPERATIONS,
 ];

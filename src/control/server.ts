@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { SigV4Error, verifySigV4 } from '../auth/sigv4.js';
 import { isTopicdError } from '../errors.js';
+import { AccessKeyRegistry, type AccessKeyRegistryApi } from '../registry/access-keys.js';
 import type { RegistryApi } from '../registry/types.js';
 import type { AccessKeyStore } from '../store/store.js';
 import { OPERATIONS, type HttpMethod, type Operation } from './operations.js';
@@ -18,6 +19,8 @@ export interface ControlPlaneDeps {
   registry: RegistryApi;
   /** Where SigV4 secrets come from. */
   accessKeys: AccessKeyStore;
+  /** Serves /topicd/access-keys; by default one over `accessKeys` (main passes its own to hear deletions). */
+  accessKeyRegistry?: AccessKeyRegistryApi;
   /** The data endpoint DescribeEndpoint answers. */
   endpoint: string;
   /** The region a request's credential scope must name. */
@@ -83,7 +86,9 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Fastif
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'control-plane request');
   });
 
-  const ctx = { registry: deps.registry, endpoint: deps.endpoint };
+  const accessKeyRegistry = deps.accessKeyRegistry
+    ?? new AccessKeyRegistry({ keys: deps.accessKeys, arn: (id) => deps.registry.accessKeyArn(id) });
+  const ctx = { registry: deps.registry, endpoint: deps.endpoint, accessKeys: accessKeyRegistry };
   const routes = new Map<string, Route>();
   for (const op of OPERATIONS) {
     app.route({

@@ -2,13 +2,15 @@
  * @module registry/access-keys
  * The identity topicd itself needs on the first start: the AWS account id its ARNs carry, and the admin
  * access key that signs control-plane requests (SigV4), written to DATA/credentials as an AWS
- * shared-credentials file so the AWS CLI and SDKs can use it as is.
+ * shared-credentials file so the AWS CLI and SDKs can use it as is. Also the other access keys
+ * (AccessKeyRegistry: create, list, delete, a topicd extension of the control plane), which tells its
+ * listeners of each deletion so the holders of live connections can drop that key at once.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { invalidRequest } from '../errors.js';
-import type { Store } from '../store/store.js';
+import { invalidRequest, notFound } from '../errors.js';
+import type { AccessKeyRow, AccessKeyStore, Store } from '../store/store.js';
 import { CREDENTIALS_FILE } from '../config/data-files.js';
 
 export { CREDENTIALS_FILE };
@@ -47,7 +49,7 @@ export async function ensureAdminCredentials(store: Store, dataDir: string): Pro
   const adminId = await store.meta.get(META_ADMIN_KEY);
   let key = adminId === undefined ? undefined : await store.accessKeys.get(adminId);
   if (!key) {
-    key = { accessKeyId: newAccessKeyId(), secretAccessKey: newSecretAccessKey(), createdAt: Date.now() };
+    key = { accessKeyId: newAccessKeyId(), secretAccessKey: newSecretAccessKey(), createdAt: Date.now(), isAdmin: true };
     await store.accessKeys.insert(key);
     await store.meta.set(META_ADMIN_KEY, key.accessKeyId);
   }
@@ -76,4 +78,88 @@ export async function accountIdFor(store: Store, configured?: string): Promise<s
   for (let i = 1; i < 12; i++) accountId += String(randomInt(10));
   await store.meta.set(META_ACCOUNT_ID, accountId);
   return accountId;
+}
+
+/** What a listing shows of a key: never its secret. */
+export interface AccessKeySummary {
+  accessKeyId: string;
+  accessKeyArn: string;
+  /** Epoch seconds, as restJson sends timestamps. */
+  creationDate: number;
+  isAdmin: boolean;
+}
+
+export interface CreatedAccessKey extends AccessKeySummary {
+  /** Shown once, at creation. */
+  secretAccessKey: string;
+}
+
+export interface AccessKeyRegistryApi {
+  create(): Promise<CreatedAccessKey>;
+  list(): Promise<AccessKeySummary[]>;
+  /** Unknown keys are ResourceNotFoundException; the admin key is InvalidRequestException. */
+  delete(accessKeyId: string): Promise<void>;
+  /** Called after each key is made or deleted; returns the unsubscribe function. */
+  onChange(listener: (change: { accessKeyId: string; deleted: boolean }) => void): () => void;
+}
+
+/** IAM: an access key id is 16..128 word characters. */
+const ACCESS_KEY_ID = /^\w{16,128}$/;
+
+export class AccessKeyRegistry implements AccessKeyRegistryApi {
+  private readonly listeners = new Set<(change: { accessKeyId: string; deleted: boolean }) => void>();
+
+  constructor(private readonly options: {
+    keys: AccessKeyStore;
+    /** The key's ARN, as the registry makes it (RegistryApi.accessKeyArn). */
+    arn: (accessKeyId: string) => string;
+    /** Epoch milliseconds. */
+    clock?: () => number;
+  }) {}
+
+  async create(): Promise<CreatedAccessKey> {
+    const key: AccessKeyRow = {
+      accessKeyId: newAccessKeyId(), secretAccessKey: newSecretAccessKey(), createdAt: (this.options.clock ?? Date.now)(), isAdmin: false,
+    };
+    await this.options.keys.insert(key);
+    this.emit(key.accessKeyId, false);
+    return { ...this.summary(key), secretAccessKey: key.secretAccessKey };
+  }
+
+  async list(): Promise<AccessKeySummary[]> {
+    return (await this.options.keys.list()).map((key) => this.summary(key));
+  }
+
+  async delete(accessKeyId: string): Promise<void> {
+    if (!ACCESS_KEY_ID.test(accessKeyId)) {
+      throw invalidRequest(`1 validation error detected: Value '${accessKeyId}' at 'accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]{16,128}`);
+    }
+    const key = await this.options.keys.get(accessKeyId);
+    if (!key) throw notFound(`The access key ${accessKeyId} does not exist.`);
+    // The admin key is what DATA/credentials holds: deleting it would lock every tool out.
+    if (key.isAdmin) throw invalidRequest(`The access key ${accessKeyId} is topicd's admin key (DATA/credentials); it cannot be deleted through the API.`);
+    if (!(await this.options.keys.delete(accessKeyId))) throw notFound(`The access key ${accessKeyId} does not exist.`);
+    this.emit(accessKeyId, true);
+  }
+
+  onChange(listener: (change: { accessKeyId: string; deleted: boolean }) => void): () => void {
+    const entry = (change: { accessKeyId: string; deleted: boolean }): void => listener(change);
+    this.listeners.add(entry);
+    return () => { this.listeners.delete(entry); };
+  }
+
+  private emit(accessKeyId: string, deleted: boolean): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener({ accessKeyId, deleted });
+      } catch (err) {
+        // The write is done; a listener's failure must not fail the caller's request.
+        process.emitWarning(`access key listener failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      }
+    }
+  }
+
+  private summary(key: AccessKeyRow): AccessKeySummary {
+    return { accessKeyId: key.accessKeyId, accessKeyArn: this.options.arn(key.accessKeyId), creationDate: key.createdAt / 1000, isAdmin: key.isAdmin };
+  }
 }

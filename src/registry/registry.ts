@@ -18,6 +18,7 @@ import type {
   CreatedKeysAndCertificate, ListCertificatesInput, ListThingsInput, PagingInput, RegistryApi, ThingDescription,
   UpdateThingInput,
 } from './types.js';
+import { ThingTypeRegistry } from './thing-type-registry.js';
 import {
   checkAttributeCount, checkAttributes, checkCertificateId, checkPageSize, checkThingName, checkThingTypeName,
   parseCertificateArn,
@@ -70,6 +71,7 @@ const seconds = (ms: number): number => ms / 1000;
 export class Registry implements RegistryApi {
   readonly accountId: string;
   readonly region: string;
+  readonly thingTypes: ThingTypeRegistry;
   private readonly store: Store;
   private readonly ca: CertificateAuthorityApi;
   private readonly clock: () => number;
@@ -85,6 +87,7 @@ export class Registry implements RegistryApi {
     this.clock = options.clock ?? Date.now;
     this.onListenerError = options.onListenerError
       ?? ((err) => process.emitWarning(`certificate change listener failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
+    this.thingTypes = new ThingTypeRegistry({ store: this.store, accountId: this.accountId, region: this.region, clock: this.clock });
   }
 
   /** Loads every certificate's status for `certificateStatus`; call once before serving. */
@@ -102,14 +105,22 @@ export class Registry implements RegistryApi {
     return `arn:aws:iot:${this.region}:${this.accountId}:cert/${certificateId}`;
   }
 
+  accessKeyArn(accessKeyId: string): string {
+    return `arn:aws:iot:${this.region}:${this.accountId}:accesskey/${accessKeyId}`;
+  }
+
   // ---- things ----
 
-  /** AWS: CreateThing is idempotent for the same configuration; a different one is ResourceAlreadyExists. */
+  /**
+   * AWS: CreateThing is idempotent for the same configuration; a different one is ResourceAlreadyExists.
+   * A named thing type must exist (ResourceNotFound) and not be deprecated (InvalidRequest).
+   */
   async createThing(input: CreateThingInput): Promise<{ thingName: string; thingArn: string; thingId: string }> {
     const thingName = checkThingName(input.thingName);
     const thingTypeName = input.thingTypeName === undefined ? null : checkThingTypeName(input.thingTypeName);
     const attributes = withoutEmpty(input.attributes === undefined ? {} : checkAttributes(input.attributes));
-    checkAttributeCount(attributes);
+    checkAttributeCount(attributes, thingTypeName !== null);
+    if (thingTypeName !== null) await this.thingTypes.checkAssignable(thingTypeName);
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const existing = await this.store.things.get(thingName);
       if (existing) {
@@ -144,6 +155,7 @@ export class Registry implements RegistryApi {
       attributeName: input.attributeName,
       attributeValue: input.attributeValue,
       thingTypeName: input.thingTypeName,
+      usePrefixAttributeValue: input.usePrefixAttributeValue,
     });
     const things = page.items.map((row) => ({
       thingName: row.thingName,
@@ -155,7 +167,10 @@ export class Registry implements RegistryApi {
     return page.next === null ? { things } : { things, nextToken: page.next };
   }
 
-  /** AWS: every update bumps the version; merge keeps other attributes and an empty value removes one. */
+  /**
+   * AWS: every update bumps the version; merge keeps other attributes and an empty value removes one.
+   * A new thing type must exist and not be deprecated; keeping a type that has since been deprecated is fine.
+   */
   async updateThing(input: UpdateThingInput): Promise<void> {
     const thingName = checkThingName(input.thingName);
     if (input.removeThingType && input.thingTypeName !== undefined) {
@@ -171,13 +186,10 @@ export class Registry implements RegistryApi {
       if (attributes !== undefined) {
         nextAttributes = input.merge ? withoutEmpty({ ...current.attributes, ...attributes }) : withoutEmpty(attributes);
       }
-      checkAttributeCount(nextAttributes);
-      const next: ThingRow = {
-        ...current,
-        thingTypeName: input.removeThingType ? null : (thingTypeName ?? current.thingTypeName),
-        attributes: nextAttributes,
-        version: current.version + 1,
-      };
+      const nextType = input.removeThingType ? null : (thingTypeName ?? current.thingTypeName);
+      checkAttributeCount(nextAttributes, nextType !== null);
+      if (nextType !== null && nextType !== current.thingTypeName) await this.thingTypes.checkAssignable(nextType);
+      const next: ThingRow = { ...current, thingTypeName: nextType, attributes: nextAttributes, version: current.version + 1 };
       if (await this.store.things.update(next, current.version)) return;
     }
     throw this.contended(thingName);

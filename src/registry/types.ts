@@ -6,6 +6,7 @@
  * MQTT. Errors are TopicdError with AWS error types (src/errors.ts).
  */
 import type { CertificateStatus } from '../store/store.js';
+import type { ThingTypeRegistryApi } from './thing-type-registry.js';
 
 export interface ThingDescription {
   thingName: string;
@@ -73,6 +74,7 @@ export interface ListThingsInput {
   attributeName?: string | undefined;
   attributeValue?: string | undefined;
   thingTypeName?: string | undefined;
+  usePrefixAttributeValue?: boolean | undefined;
 }
 
 export interface ListCertificatesInput {
@@ -96,6 +98,8 @@ export interface CertificateChange {
 export interface RegistryApi {
   readonly accountId: string;
   readonly region: string;
+  /** Thing types (registry/thing-type-registry.ts). */
+  readonly thingTypes: ThingTypeRegistryApi;
 
   createThing(input: CreateThingInput): Promise<{ thingName: string; thingArn: string; thingId: string }>;
   describeThing(thingName: string): Promise<ThingDescription>;
@@ -125,4 +129,6 @@ export interface RegistryApi {
 
   thingArn(thingName: string): string;
   certificateArn(certificateId: string): string;
+  /** `arn:aws:iot:<region>:<account>:accesskey/<id>`: the target policies for an access key will attach to. */
+  accessKeyArn(accessKeyId: string): string;
 }

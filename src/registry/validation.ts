@@ -12,15 +12,17 @@ export const ATTRIBUTE_NAME = /^[a-zA-Z0-9_.,@/:#-]+$/;
 export const ATTRIBUTE_VALUE = /^[a-zA-Z0-9_.,@/:#=[\]-]*$/;
 export const CERTIFICATE_ID = /^[a-fA-F0-9]{64}$/;
 export const MAX_ATTRIBUTES = 50;
+/** AWS: a thing without a thing type may have only three attributes. */
+export const MAX_ATTRIBUTES_UNTYPED = 3;
 const NAME_MAX = 128;
 const ATTRIBUTE_VALUE_MAX = 800;
 
-function constraint(value: unknown, field: string, rule: string): TopicdError {
+export function constraint(value: unknown, field: string, rule: string): TopicdError {
   const shown = typeof value === 'string' ? value : JSON.stringify(value);
   return invalidRequest(`1 validation error detected: Value '${shown}' at '${field}' failed to satisfy constraint: ${rule}`);
 }
 
-function checkName(value: unknown, field: string, pattern: RegExp, max: number): string {
+export function checkName(value: unknown, field: string, pattern: RegExp, max: number): string {
   if (typeof value !== 'string' || value.length < 1 || value.length > max) {
     throw constraint(value, field, `Member must have length between 1 and ${max}`);
   }
@@ -54,9 +56,13 @@ export function checkAttributes(attributes: unknown): Record<string, string> {
   return result;
 }
 
-export function checkAttributeCount(attributes: Record<string, string>): void {
+/** AWS: 50 attributes for a thing with a thing type, 3 for one without (checked on the final set). */
+export function checkAttributeCount(attributes: Record<string, string>, hasThingType: boolean): void {
   const count = Object.keys(attributes).length;
-  if (count > MAX_ATTRIBUTES) throw invalidRequest(`A thing can have at most ${MAX_ATTRIBUTES} attributes; this request would give it ${count}.`);
+  const max = hasThingType ? MAX_ATTRIBUTES : MAX_ATTRIBUTES_UNTYPED;
+  if (count > max) {
+    throw invalidRequest(`A thing ${hasThingType ? 'with' : 'without'} a thing type can have at most ${max} attributes; this request would give it ${count}.`);
+  }
 }
 
 /** AWS: a certificate id is 64 hex characters; ids are kept lowercase, as AWS makes them. */

@@ -53,6 +53,24 @@ export interface AccessKeyRow {
   secretAccessKey: string;
   /** Epoch milliseconds. */
   createdAt: number;
+  /** The admin key topicd made at the first start; the API never deletes it. */
+  isAdmin: boolean;
+}
+
+/** A thing type (AWS CreateThingType). Properties are kept as AWS sends them; the registry checks them. */
+export interface ThingTypeRow {
+  thingTypeName: string;
+  thingTypeId: string;
+  description: string | null;
+  searchableAttributes: string[];
+  /** AWS's mqtt5Configuration structure as JSON text (opaque to the store), or null. */
+  mqtt5Configuration: string | null;
+  tags: Array<{ Key: string; Value: string }>;
+  deprecated: boolean;
+  /** Epoch milliseconds; null unless deprecated. */
+  deprecationDate: number | null;
+  /** Epoch milliseconds. */
+  creationDate: number;
 }
 
 /** One page of a listing. `next` is an opaque token (the last key of the page), null on the last page. */
@@ -73,6 +91,8 @@ export interface ThingFilter {
   attributeName?: string | undefined;
   attributeValue?: string | undefined;
   thingTypeName?: string | undefined;
+  /** AWS ListThings usePrefixAttributeValue: attributeValue matches the start of the value. */
+  usePrefixAttributeValue?: boolean | undefined;
 }
 
 export interface ThingStore {
@@ -116,6 +136,17 @@ export interface AccessKeyStore {
   insert(key: AccessKeyRow): Promise<void>;
   list(): Promise<AccessKeyRow[]>;
   delete(accessKeyId: string): Promise<boolean>;
+}
+
+export interface ThingTypeStore {
+  get(thingTypeName: string): Promise<ThingTypeRow | undefined>;
+  /** Inserts; resolves false (and changes nothing) when the name is taken. */
+  insert(thingType: ThingTypeRow): Promise<boolean>;
+  /** Replaces the row with the same name; resolves false when it does not exist. */
+  update(thingType: ThingTypeRow): Promise<boolean>;
+  delete(thingTypeName: string): Promise<boolean>;
+  /** In name order; `thingTypeName` keeps only that one type. */
+  list(page: PageRequest, filter?: { thingTypeName?: string | undefined }): Promise<Page<ThingTypeRow>>;
 }
 
 /** A retained message: the last retained publish of its topic. */
@@ -193,6 +224,7 @@ export interface MetaStore {
 export interface Store {
   readonly meta: MetaStore;
   readonly things: ThingStore;
+  readonly thingTypes: ThingTypeStore;
   readonly certificates: CertificateStore;
   readonly thingPrincipals: ThingPrincipalStore;
   readonly accessKeys: AccessKeyStore;

@@ -4,7 +4,7 @@
  * connections and HTTPS keep-alive connections at once, not at their next request.
  */
 /** Why live connections are being closed; MQTT 5 clients are told with a DISCONNECT reason code. */
-export type CloseReason = 'certificate-inactive' | 'shutdown';
+export type CloseReason = 'certificate-inactive' | 'access-key-deleted' | 'shutdown';
 
 export type Closer = (reason: CloseReason) => void;
 

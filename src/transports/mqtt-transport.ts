@@ -29,7 +29,7 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
   const link = new SocketLink(socket);
   const untrack = deps.connections.add(principalKey(principal), (reason) => {
     if (reason === 'shutdown') channel.close(RC.SERVER_SHUTTING_DOWN, 'server shutting down');
-    else channel.close(RC.NOT_AUTHORIZED, 'certificate no longer active');
+    else channel.close(RC.NOT_AUTHORIZED, reason === 'access-key-deleted' ? 'access key deleted' : 'certificate no longer active');
   });
   const channel = new Channel(link, {
     broker: deps.broker,

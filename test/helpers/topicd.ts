@@ -12,6 +12,9 @@ import {
   CreateThingCommand,
   IoTClient,
 } from '@aws-sdk/client-iot';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { loadConfig } from '../../src/config/config.js';
 import { startTopicd, type RunningTopicd } from '../../src/main.js';
@@ -95,6 +98,28 @@ export async function createDevice(topicd: TestTopicd, thingName: string): Promi
     thingName, certificateId: created.certificateId!, certificateArn: created.certificateArn!,
     dir, certPath, keyPath, caPath, cert, key, ca,
   };
+}
+
+/** A presigned `wss://localhost:PORT/mqtt` URL, as the AWS IoT WebSocket recipe makes it (admin key unless `credentials`). */
+export async function presignedMqttUrl(
+  topicd: TestTopicd,
+  port: number,
+  opts: { service?: string; region?: string; credentials?: { accessKeyId: string; secretAccessKey: string } } = {},
+): Promise<string> {
+  const signer = new SignatureV4({
+    service: opts.service ?? 'iotdevicegateway',
+    region: opts.region ?? topicd.running.config.region,
+    credentials: opts.credentials ?? readCredentials(topicd.running.credentialsPath),
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  const host = `localhost:${port}`;
+  const signed = await signer.presign(new HttpRequest({
+    method: 'GET', protocol: 'wss:', hostname: 'localhost', port, path: '/mqtt', headers: { host },
+  }), { expiresIn: 300 });
+  const query = Object.entries(signed.query ?? {})
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join('&');
+  return `wss://${host}/mqtt?${query}`;
 }
 
 /** An MQTT.js client over mutual TLS, connected. */

@@ -17,6 +17,7 @@ import {
   CreateCertificateFromCsrCommand,
   CreateKeysAndCertificateCommand,
   CreateThingCommand,
+  CreateThingTypeCommand,
   DeleteCertificateCommand,
   DeleteThingCommand,
   DescribeCertificateCommand,
@@ -258,6 +259,7 @@ describe('control plane', () => {
     assert.deepEqual(now.attributes, { room: 'kitchen', color: 'red' }, 'merge adds, and an empty value removes');
     assert.equal(now.version, 2);
 
+    await rig.iot.send(new CreateThingTypeCommand({ thingTypeName: 'sensor' }));
     await rig.iot.send(new UpdateThingCommand({ thingName, attributePayload: { attributes: { only: 'this' } }, thingTypeName: 'sensor' }));
     now = await rig.iot.send(new DescribeThingCommand({ thingName }));
     assert.deepEqual(now.attributes, { only: 'this' }, 'without merge the attributes are replaced');

@@ -7,32 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { UpdateCertificateCommand } from '@aws-sdk/client-iot';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { WebSocket, type ClientOptions } from 'ws';
 import { connectPacket, CONNACK_OK_V4, hex } from '../helpers/raw-mqtt.js';
-import { collect, connectMqtt, createDevice, endClient, readCredentials, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
+import { collect, connectMqtt, createDevice, endClient, presignedMqttUrl, readCredentials, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
 import { run, tlsHandshake } from '../helpers/tools.js';
 
-/** A presigned `wss://localhost:PORT/mqtt` URL, as the AWS IoT WebSocket recipe makes it. */
-async function presignedUrl(topicd: TestTopicd, port: number, opts: { service?: string; region?: string } = {}): Promise<string> {
-  const signer = new SignatureV4({
-    service: opts.service ?? 'iotdevicegateway',
-    region: opts.region ?? topicd.running.config.region,
-    credentials: readCredentials(topicd.running.credentialsPath),
-    sha256: Hash.bind(null, 'sha256'),
-  });
-  const host = `localhost:${port}`;
-  const signed = await signer.presign(new HttpRequest({
-    method: 'GET', protocol: 'wss:', hostname: 'localhost', port, path: '/mqtt', headers: { host },
-  }), { expiresIn: 300 });
-  const query = Object.entries(signed.query ?? {})
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
-    .join('&');
-  return `wss://${host}/mqtt?${query}`;
-}
+const presignedUrl = presignedMqttUrl;
 
 /** Changes the last hex digit of X-Amz-Signature. */
 function tamper(url: string): string {

@@ -76,6 +76,7 @@ describe('registry - things', () => {
       defaultClientId: 'lamp-1', thingName: 'lamp-1', thingId: created.thingId, thingArn: created.thingArn,
       attributes: { room: 'kitchen' }, version: 1,
     });
+    await f.registry.thingTypes.createThingType({ thingTypeName: 'Lamp_Type:1' });
     await f.registry.createThing({ thingName: 'typed', thingTypeName: 'Lamp_Type:1' });
     assert.equal((await f.registry.describeThing('typed')).thingTypeName, 'Lamp_Type:1');
   });
@@ -89,20 +90,24 @@ describe('registry - things', () => {
     await assert.rejects(f.registry.createThing({ thingName: 't', thingTypeName: 'bad type' }), invalid(/thingTypeName/));
   });
 
-  test('CreateThing - attributes: names [a-zA-Z0-9_.,@/:#-]{1,128}, values [a-zA-Z0-9_.,@/:#=[]-]{0,800}, at most 50', async () => {
+  test('CreateThing - attributes: names [a-zA-Z0-9_.,@/:#-]{1,128}, values [a-zA-Z0-9_.,@/:#=[]-]{0,800}, at most 50 with a type, 3 without', async () => {
     await f.registry.createThing({ thingName: 'ok', attributes: { 'a_.,@/:#-Z9': 'v_.,@/:#=[]-9', ['n'.repeat(128)]: 'x'.repeat(800) } });
     const bad: Array<Record<string, string>> = [
       { 'bad name': 'v' }, { ['n'.repeat(129)]: 'v' }, { '': 'v' }, { a: 'space value' }, { a: 'x'.repeat(801) }, { a: 'quote"' },
       { a: 5 as unknown as string },
     ];
     for (const attributes of bad) await assert.rejects(f.registry.createThing({ thingName: 'bad', attributes }), invalid(), JSON.stringify(attributes));
+    await f.registry.thingTypes.createThingType({ thingTypeName: 'k' });
     const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`a${i}`, 'v']));
-    await f.registry.createThing({ thingName: 'fifty', attributes: fifty });
-    await assert.rejects(f.registry.createThing({ thingName: 'fifty-one', attributes: { ...fifty, a50: 'v' } }), invalid(/at most 50/));
+    await f.registry.createThing({ thingName: 'fifty', thingTypeName: 'k', attributes: fifty });
+    await assert.rejects(f.registry.createThing({ thingName: 'fifty-one', thingTypeName: 'k', attributes: { ...fifty, a50: 'v' } }), invalid(/at most 50/));
+    await f.registry.createThing({ thingName: 'three', attributes: { a: '1', b: '2', c: '3' } });
+    await assert.rejects(f.registry.createThing({ thingName: 'four', attributes: { a: '1', b: '2', c: '3', d: '4' } }), invalid(/without a thing type can have at most 3/));
     assert.equal(await f.store.things.get('bad'), undefined);
   });
 
   test('CreateThing - the same configuration again is idempotent; a different one is ResourceAlreadyExistsException', async () => {
+    await f.registry.thingTypes.createThingType({ thingTypeName: 'k' });
     const first = await f.registry.createThing({ thingName: 't', thingTypeName: 'k', attributes: { a: '1', b: '2' } });
     const again = await f.registry.createThing({ thingName: 't', thingTypeName: 'k', attributes: { b: '2', a: '1' } });
     assert.deepEqual(again, first);
@@ -147,7 +152,8 @@ describe('registry - things', () => {
   });
 
   test('UpdateThing - merge may not pass 50 attributes; bad attributes are refused', async () => {
-    await f.registry.createThing({ thingName: 't', attributes: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`a${i}`, 'v'])) });
+    await f.registry.thingTypes.createThingType({ thingTypeName: 'k' });
+    await f.registry.createThing({ thingName: 't', thingTypeName: 'k', attributes: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`a${i}`, 'v'])) });
     await assert.rejects(f.registry.updateThing({ thingName: 't', attributes: { extra: 'v' }, merge: true }), invalid(/at most 50/));
     await f.registry.updateThing({ thingName: 't', attributes: { extra: 'v', a0: '' }, merge: true });
     await assert.rejects(f.registry.updateThing({ thingName: 't', attributes: { 'bad name': 'v' }, merge: true }), invalid());
@@ -155,6 +161,7 @@ describe('registry - things', () => {
   });
 
   test('UpdateThing - thing type set, kept, removed; both at once is InvalidRequestException', async () => {
+    await f.registry.thingTypes.createThingType({ thingTypeName: 'lamp' });
     await f.registry.createThing({ thingName: 't' });
     await f.registry.updateThing({ thingName: 't', thingTypeName: 'lamp' });
     assert.equal((await f.registry.describeThing('t')).thingTypeName, 'lamp');
@@ -174,7 +181,8 @@ describe('registry - things', () => {
   });
 
   test('UpdateThing - concurrent merges all land, each bumping the version once', async () => {
-    await f.registry.createThing({ thingName: 't' });
+    await f.registry.thingTypes.createThingType({ thingTypeName: 'k' });
+    await f.registry.createThing({ thingName: 't', thingTypeName: 'k' });
     await Promise.all(Array.from({ length: 20 }, (_, i) => f.registry.updateThing({ thingName: 't', attributes: { [`k${i}`]: `${i}` }, merge: true })));
     const thing = await f.registry.describeThing('t');
     assert.equal(Object.keys(thing.attributes).length, 20);
@@ -213,6 +221,7 @@ describe('registry - things', () => {
   });
 
   test('ListThings - filters by attribute name/value and thing type', async () => {
+    await f.registry.thingTypes.createThingType({ thingTypeName: 'lamp' });
     await f.registry.createThing({ thingName: 'a', thingTypeName: 'lamp', attributes: { color: 'red' } });
     await f.registry.createThing({ thingName: 'b', thingTypeName: 'lamp', attributes: { color: 'blue' } });
     await f.registry.createThing({ thingName: 'c', attributes: { color: 'red' } });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isTopicdError } from '../../src/errors.js';
-import type { CertificateRow, Page, PageRequest, Store, ThingRow } from '../../src/store/store.js';
+import type { AccessKeyRow, CertificateRow, Page, PageRequest, Store, ThingRow, ThingTypeRow } from '../../src/store/store.js';
 
 const thing = (thingName: string, over: Partial<ThingRow> = {}): ThingRow => ({
   thingName,
@@ -14,6 +14,19 @@ const thing = (thingName: string, over: Partial<ThingRow> = {}): ThingRow => ({
   thingTypeName: null,
   attributes: {},
   version: 1,
+  creationDate: 1_700_000_000_000,
+  ...over,
+});
+
+const thingType = (thingTypeName: string, over: Partial<ThingTypeRow> = {}): ThingTypeRow => ({
+  thingTypeName,
+  thingTypeId: `id-${thingTypeName}`,
+  description: null,
+  searchableAttributes: [],
+  mqtt5Configuration: null,
+  tags: [],
+  deprecated: false,
+  deprecationDate: null,
   creationDate: 1_700_000_000_000,
   ...over,
 });
@@ -154,10 +167,58 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.deepEqual(await names({ thingTypeName: 'none' }), []);
         assert.deepEqual(await names({}), ['t1', 't2', 't3', 't4', 't5']);
       });
+      test('things - usePrefixAttributeValue matches the value\'s start, literally (no LIKE wildcards)', async () => {
+        await store.things.insert(thing('t1', { attributes: { serial: 'AB-100' } }));
+        await store.things.insert(thing('t2', { attributes: { serial: 'AB-200', other: 'AB' } }));
+        await store.things.insert(thing('t3', { attributes: { serial: 'XAB' } }));
+        await store.things.insert(thing('t4', { attributes: { serial: 'A_%' } }));
+        const names = async (filter: Parameters<Store['things']['list']>[1]): Promise<string[]> =>
+          (await all((p) => store.things.list(p, filter), 1)).map((t) => t.thingName);
+        assert.deepEqual(await names({ attributeName: 'serial', attributeValue: 'AB', usePrefixAttributeValue: true }), ['t1', 't2']);
+        assert.deepEqual(await names({ attributeName: 'serial', attributeValue: 'AB' }), []);
+        assert.deepEqual(await names({ attributeName: 'serial', attributeValue: 'AB-1', usePrefixAttributeValue: true }), ['t1']);
+        assert.deepEqual(await names({ attributeName: 'serial', attributeValue: 'A_', usePrefixAttributeValue: true }), ['t4']);
+        assert.deepEqual(await names({ attributeValue: 'AB', usePrefixAttributeValue: true }), ['t1', 't2']);
+        assert.deepEqual(await names({ attributeName: 'serial', attributeValue: '', usePrefixAttributeValue: true }), ['t1', 't2', 't3', 't4']);
+      });
       test('things - a token the store did not make is InvalidRequestException', async () => {
         await store.things.insert(thing('t'));
         await assert.rejects(store.things.list({ limit: 1, after: 'not a token!' }), isInvalidRequest);
         await assert.rejects(store.things.list({ limit: 1, after: Buffer.from('{"x":1}').toString('base64url') }), isInvalidRequest);
+      });
+    });
+
+    describe('thingTypes', () => {
+      test('thingTypes - insert then get returns the same row; unknown is undefined; a taken name resolves false', async () => {
+        const row = thingType('lamp', {
+          description: 'A lamp', searchableAttributes: ['room', 'floor'], mqtt5Configuration: '{"propagatingAttributes":[]}',
+          tags: [{ Key: 'k', Value: 'v' }], deprecated: true, deprecationDate: 1_700_000_000_500,
+        });
+        assert.equal(await store.thingTypes.insert(row), true);
+        assert.deepEqual(await store.thingTypes.get('lamp'), row);
+        assert.equal(await store.thingTypes.get('Lamp'), undefined);
+        assert.equal(await store.thingTypes.insert(thingType('lamp', { description: 'other' })), false);
+        assert.equal((await store.thingTypes.get('lamp'))?.description, 'A lamp');
+      });
+      test('thingTypes - update replaces the row; delete; unknown resolves false', async () => {
+        assert.equal(await store.thingTypes.update(thingType('nope')), false);
+        await store.thingTypes.insert(thingType('lamp'));
+        const next = thingType('lamp', { deprecated: true, deprecationDate: 5, description: 'd' });
+        assert.equal(await store.thingTypes.update(next), true);
+        assert.deepEqual(await store.thingTypes.get('lamp'), next);
+        assert.equal(await store.thingTypes.delete('lamp'), true);
+        assert.equal(await store.thingTypes.delete('lamp'), false);
+        assert.equal(await store.thingTypes.get('lamp'), undefined);
+      });
+      test('thingTypes - list pages in name order both ways; the name filter keeps one type', async () => {
+        for (const name of ['c', 'a', 'e', 'b', 'd']) await store.thingTypes.insert(thingType(name));
+        for (const limit of [1, 2, 5, 6]) {
+          assert.deepEqual((await all((p) => store.thingTypes.list(p), limit)).map((t) => t.thingTypeName), ['a', 'b', 'c', 'd', 'e']);
+        }
+        assert.deepEqual((await all((p) => store.thingTypes.list(p), 2, false)).map((t) => t.thingTypeName), ['e', 'd', 'c', 'b', 'a']);
+        assert.deepEqual((await store.thingTypes.list({ limit: 5 }, { thingTypeName: 'c' })).items.map((t) => t.thingTypeName), ['c']);
+        assert.deepEqual((await store.thingTypes.list({ limit: 5 }, { thingTypeName: 'x' })).items, []);
+        await assert.rejects(store.thingTypes.list({ limit: 1, after: 'not a token!' }), isInvalidRequest);
       });
     });
 
@@ -256,8 +317,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     });
 
     describe('accessKeys', () => {
-      const key = (n: number): { accessKeyId: string; secretAccessKey: string; createdAt: number } =>
-        ({ accessKeyId: `AKIA${String(n).padStart(16, '0')}`, secretAccessKey: `secret-${n}`, createdAt: 1000 + n });
+      const key = (n: number, isAdmin = false): AccessKeyRow =>
+        ({ accessKeyId: `AKIA${String(n).padStart(16, '0')}`, secretAccessKey: `secret-${n}`, createdAt: 1000 + n, isAdmin });
 
       test('accessKeys - insert, get, list in creation order, delete', async () => {
         assert.deepEqual(await store.accessKeys.list(), []);
@@ -269,6 +330,12 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.equal(await store.accessKeys.delete(key(1).accessKeyId), true);
         assert.equal(await store.accessKeys.delete(key(1).accessKeyId), false);
         assert.deepEqual(await store.accessKeys.list(), [key(2)]);
+      });
+      test('accessKeys - isAdmin is kept per key', async () => {
+        await store.accessKeys.insert(key(1, true));
+        await store.accessKeys.insert(key(2));
+        assert.deepEqual((await store.accessKeys.list()).map((k) => k.isAdmin), [true, false]);
+        assert.equal((await store.accessKeys.get(key(1).accessKeyId))?.isAdmin, true);
       });
       test('accessKeys - insert of a known id rejects and keeps the first secret', async () => {
         await store.accessKeys.insert(key(1));

@@ -56,8 +56,35 @@ describe('SqliteStore - file database', () => {
     await reopened.close();
   });
 
-  test('sqlite - migrations are numbered 1, 2, ... in order', () => {
-    assert.deepEqual(MIGRATIONS.map((m) => m.version), MIGRATIONS.map((_, i) => i + 1));
+  test('sqlite - migration numbers start at 1 and increase (gaps allowed: numbers reserved by other work)', () => {
+    assert.equal(MIGRATIONS[0]?.version, 1);
+    MIGRATIONS.forEach((m, i) => { if (i > 0) assert.ok(m.version > (MIGRATIONS[i - 1]?.version ?? 0), `migration ${m.version}`); });
+  });
+
+  test('sqlite - a database at version 3 takes migration 6 across the gap, and the admin key is marked', async () => {
+    const path = freshPath();
+    const db = new Database(path);
+    try {
+      for (const m of MIGRATIONS.filter((x) => x.version <= 3)) db.exec(m.sql);
+      db.pragma('user_version = 3');
+      db.prepare("INSERT INTO meta (key, value) VALUES ('adminAccessKeyId', 'AKIAADMIN')").run();
+      db.prepare("INSERT INTO access_keys VALUES ('AKIAADMIN', 's1', 1), ('AKIAOTHER', 's2', 2)").run();
+    } finally {
+      db.close();
+    }
+    const store = SqliteStore.open(path);
+    try {
+      assert.deepEqual((await store.accessKeys.list()).map((k) => [k.accessKeyId, k.isAdmin]), [['AKIAADMIN', true], ['AKIAOTHER', false]]);
+      assert.deepEqual((await store.thingTypes.list({ limit: 1 })).items, []);
+    } finally {
+      await store.close();
+    }
+    const check = new Database(path, { readonly: true });
+    try {
+      assert.equal(check.pragma('user_version', { simple: true }), latest);
+    } finally {
+      check.close();
+    }
   });
 
   test('sqlite - opens in WAL mode with every migration applied and the tables made', async () => {
@@ -69,7 +96,7 @@ describe('SqliteStore - file database', () => {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('user_version', { simple: true }), latest);
       const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
-      assert.deepEqual(tables, ['access_keys', 'certificates', 'meta', 'retained', 'session_messages', 'session_subscriptions', 'sessions', 'thing_principals', 'things']);
+      assert.deepEqual(tables, ['access_keys', 'certificates', 'meta', 'retained', 'session_messages', 'session_subscriptions', 'sessions', 'thing_principals', 'thing_types', 'things']);
     } finally {
       db.close();
     }

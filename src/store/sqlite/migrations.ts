@@ -3,6 +3,9 @@
  * The SQLite schema as numbered migrations. A migration, once released, is never edited: a change is a
  * new entry at the end. `PRAGMA user_version` records the last one applied, so a database written by a
  * newer topicd is recognised and refused instead of being silently misread.
+ *
+ * Numbers only grow, but need not be consecutive: branches developed side by side reserve their
+ * numbers, and the runner applies every entry above the database's `user_version`, in order.
  */
 
 export interface Migration {
@@ -98,6 +101,28 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at INTEGER,
         PRIMARY KEY (client_id, seq)
       ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    // 4 and 5 are reserved by work merged separately; the runner tolerates the gap.
+    version: 6,
+    sql: `
+      CREATE TABLE thing_types (
+        thing_type_name       TEXT PRIMARY KEY,
+        thing_type_id         TEXT NOT NULL UNIQUE,
+        description           TEXT,
+        searchable_attributes TEXT NOT NULL,  -- JSON array of attribute names
+        mqtt5_configuration   TEXT,           -- JSON, as AWS sends it
+        tags                  TEXT NOT NULL,  -- JSON array of {Key, Value}
+        deprecated            INTEGER NOT NULL,
+        deprecation_date      INTEGER,
+        creation_date         INTEGER NOT NULL
+      ) STRICT;
+
+      -- The first key made (DATA/credentials) is the admin key; keys made through the API are not.
+      ALTER TABLE access_keys ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+      UPDATE access_keys SET is_admin = 1
+        WHERE access_key_id = (SELECT value FROM meta WHERE key = 'adminAccessKeyId');
     `,
   },
 ];

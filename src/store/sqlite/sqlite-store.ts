@@ -4,6 +4,8 @@
  * prepared once, when the store opens; the port's methods are async only to fit networked backends,
  * the work itself is synchronous. Listings page by key (keyset pagination), never by offset, so a page
  * costs the same however deep it is; the `next` token is the base64url JSON of the page's last key.
+ * The paging helpers are exported for the noun modules beside this one (thing-type-store.ts), which
+ * import them back: the cycle is safe because they are function declarations used only at run time.
  */
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
@@ -11,10 +13,11 @@ import { invalidRequest } from '../../errors.js';
 import type {
   AccessKeyRow, AccessKeyStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, Page, PageRequest, RetainedRow, RetainedStore,
   SessionMessageRow, SessionStore, StoredSession,
-  Store, ThingFilter, ThingPrincipalStore, ThingRow, ThingStore,
+  Store, ThingFilter, ThingPrincipalStore, ThingRow, ThingStore, ThingTypeStore,
 } from '../store.js';
 import { durableAtTurnEnd } from '../../turn.js';
 import { MIGRATIONS } from './migrations.js';
+import { thingTypeStore } from './thing-type-store.js';
 
 interface ThingRecord {
   thing_name: string;
@@ -44,6 +47,7 @@ interface AccessKeyRecord {
   access_key_id: string;
   secret_access_key: string;
   created_at: number;
+  is_admin: number;
 }
 
 type Key = readonly (string | number)[];
@@ -53,7 +57,7 @@ function encodeToken(key: Key): string {
 }
 
 /** Decodes a token into a key of the given column types; anything else is the caller's mistake. */
-function decodeToken(token: string, types: readonly ('string' | 'number')[]): Key {
+export function decodeToken(token: string, types: readonly ('string' | 'number')[]): Key {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -66,13 +70,13 @@ function decodeToken(token: string, types: readonly ('string' | 'number')[]): Ke
   return key as Key;
 }
 
-function checkLimit(limit: number): number {
+export function checkLimit(limit: number): number {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`page limit must be a positive integer, got ${limit}`);
   return limit;
 }
 
 /** Cuts the one extra row a listing fetched to learn whether another page follows. */
-function toPage<R, T>(records: R[], limit: number, toItem: (record: R) => T, keyOf: (record: R) => Key): Page<T> {
+export function toPage<R, T>(records: R[], limit: number, toItem: (record: R) => T, keyOf: (record: R) => Key): Page<T> {
   const more = records.length > limit;
   const rows = more ? records.slice(0, limit) : records;
   const last = rows[rows.length - 1];
@@ -80,7 +84,7 @@ function toPage<R, T>(records: R[], limit: number, toItem: (record: R) => T, key
 }
 
 /** The four statements of one keyset listing: first page or after a key, in either order. */
-interface Keyset<P, R> {
+export interface Keyset<P, R> {
   firstAsc: Statement<[P], R>;
   afterAsc: Statement<[P], R>;
   firstDesc: Statement<[P], R>;
@@ -91,7 +95,7 @@ interface Keyset<P, R> {
  * Prepares a keyset listing. `where` filters (may be empty), `key` is the ordering column list and
  * `keyParams` the matching named parameters, compared as a row value so a composite key pages right.
  */
-function prepareKeyset<P extends object, R>(db: Db, select: string, where: string, key: string, keyParams: string): Keyset<P, R> {
+export function prepareKeyset<P extends object, R>(db: Db, select: string, where: string, key: string, keyParams: string): Keyset<P, R> {
   const sql = (after: '>' | '<' | null, order: 'ASC' | 'DESC'): string => {
     const conditions = [where, after ? `(${key}) ${after} (${keyParams})` : ''].filter((c) => c !== '');
     const orderBy = key.split(',').map((column) => `${column.trim()} ${order}`).join(', ');
@@ -105,7 +109,7 @@ function prepareKeyset<P extends object, R>(db: Db, select: string, where: strin
   };
 }
 
-function pickKeyset<P, R>(keyset: Keyset<P, R>, page: PageRequest): Statement<[P], R> {
+export function pickKeyset<P, R>(keyset: Keyset<P, R>, page: PageRequest): Statement<[P], R> {
   const ascending = page.ascending !== false;
   if (page.after === undefined) return ascending ? keyset.firstAsc : keyset.firstDesc;
   return ascending ? keyset.afterAsc : keyset.afterDesc;
@@ -136,13 +140,18 @@ const toCertificate = (r: CertificateRecord): CertificateRow => ({
 });
 
 const toAccessKey = (r: AccessKeyRecord): AccessKeyRow => ({
-  accessKeyId: r.access_key_id, secretAccessKey: r.secret_access_key, createdAt: r.created_at,
+  accessKeyId: r.access_key_id, secretAccessKey: r.secret_access_key, createdAt: r.created_at, isAdmin: r.is_admin === 1,
 });
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */
 export function migrate(db: Db): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  // Numbers may skip (see migrations.ts) but must grow, or an entry would be skipped for good.
+  MIGRATIONS.forEach((m, i) => {
+    const before = MIGRATIONS[i - 1];
+    if (before && m.version <= before.version) throw new Error(`migration ${m.version} follows ${before.version}: versions must increase`);
+  });
   if (current > latest) {
     throw new Error(`database ${db.name} has schema version ${current}, newer than this topicd knows (${latest}); upgrade topicd`);
   }
@@ -163,6 +172,7 @@ interface ThingListParams {
   thingTypeName: string | null;
   attributeName: string | null;
   attributeValue: string | null;
+  usePrefix: number;
 }
 
 /** Ends the turn's write transaction, if one is open. */
@@ -206,6 +216,7 @@ function batchWritesPerTurn(db: Db): void {
 export class SqliteStore implements Store {
   readonly meta: MetaStore;
   readonly things: ThingStore;
+  readonly thingTypes: ThingTypeStore;
   readonly certificates: CertificateStore;
   readonly thingPrincipals: ThingPrincipalStore;
   readonly accessKeys: AccessKeyStore;
@@ -236,6 +247,7 @@ export class SqliteStore implements Store {
     this.db = db;
     this.meta = this.metaStore();
     this.things = this.thingStore();
+    this.thingTypes = thingTypeStore(db);
     this.certificates = this.certificateStore();
     this.thingPrincipals = this.thingPrincipalStore();
     this.accessKeys = this.accessKeyStore();
@@ -273,13 +285,16 @@ export class SqliteStore implements Store {
     const del = db.prepare<[Record<string, unknown>]>(
       'DELETE FROM things WHERE thing_name = @thingName AND (@ifVersion IS NULL OR version = @ifVersion)');
     // An attribute filter matches on the JSON object's members; json_each also covers names that a
-    // JSON path would need quoting for (AWS allows '.', '@', '/', ':', '#', ',').
+    // JSON path would need quoting for (AWS allows '.', '@', '/', ':', '#', ','). A prefix match
+    // compares the value's start with substr, not LIKE, whose '%' and '_' are literal here.
+    const valueMatches = `(@usePrefix = 0 AND a.value = @attributeValue
+           OR @usePrefix = 1 AND substr(a.value, 1, length(@attributeValue)) = @attributeValue)`;
     const filter = `
       (@thingTypeName IS NULL OR thing_type_name = @thingTypeName)
       AND (@attributeName IS NULL OR EXISTS (SELECT 1 FROM json_each(things.attributes) a
-           WHERE a.key = @attributeName AND (@attributeValue IS NULL OR a.value = @attributeValue)))
+           WHERE a.key = @attributeName AND (@attributeValue IS NULL OR ${valueMatches})))
       AND (@attributeName IS NOT NULL OR @attributeValue IS NULL OR EXISTS (SELECT 1 FROM json_each(things.attributes) a
-           WHERE a.value = @attributeValue))`;
+           WHERE ${valueMatches}))`;
     const list = prepareKeyset<ThingListParams, ThingRecord>(db, 'SELECT * FROM things', filter, 'thing_name', '@thingName');
     const params = (thing: ThingRow): Record<string, unknown> => ({
       thingName: thing.thingName,
@@ -306,6 +321,7 @@ export class SqliteStore implements Store {
           thingTypeName: f?.thingTypeName ?? null,
           attributeName: f?.attributeName ?? null,
           attributeValue: f?.attributeValue ?? null,
+          usePrefix: f?.usePrefixAttributeValue === true ? 1 : 0,
         });
         return toPage(records, limit, toThing, (r) => [r.thing_name]);
       },
@@ -384,8 +400,8 @@ export class SqliteStore implements Store {
     const db = this.db;
     const get = db.prepare<[string], AccessKeyRecord>('SELECT * FROM access_keys WHERE access_key_id = ?');
     // A duplicate id is a bug (ids are random), so the constraint error is let through.
-    const insert = db.prepare<[string, string, number]>(
-      'INSERT INTO access_keys (access_key_id, secret_access_key, created_at) VALUES (?, ?, ?)');
+    const insert = db.prepare<[string, string, number, number]>(
+      'INSERT INTO access_keys (access_key_id, secret_access_key, created_at, is_admin) VALUES (?, ?, ?, ?)');
     const list = db.prepare<[], AccessKeyRecord>('SELECT * FROM access_keys ORDER BY created_at, access_key_id');
     const del = db.prepare<[string]>('DELETE FROM access_keys WHERE access_key_id = ?');
     return {
@@ -393,7 +409,7 @@ export class SqliteStore implements Store {
         const record = get.get(accessKeyId);
         return record && toAccessKey(record);
       },
-      insert: async (key) => { insert.run(key.accessKeyId, key.secretAccessKey, key.createdAt); },
+      insert: async (key) => { insert.run(key.accessKeyId, key.secretAccessKey, key.createdAt, key.isAdmin ? 1 : 0); },
       list: async () => list.all().map(toAccessKey),
       delete: async (accessKeyId) => del.run(accessKeyId).changes > 0,
     };
