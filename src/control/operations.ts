@@ -26,6 +26,7 @@ import {
   type HeaderBag,
   type QueryBag,
 } from './input.js';
+import { POLICY_OPERATIONS } from './policy-operations.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -70,7 +71,7 @@ const paging = (query: QueryBag): { nextToken: string | undefined; maxResults: n
   maxResults: queryInteger(query, 'maxResults', 1, MAX_PAGE),
 });
 
-export const OPERATIONS: readonly Operation[] = [
+const REGISTRY_OPERATIONS: readonly Operation[] = [
   {
     name: 'DescribeEndpoint',
     method: 'GET',
@@ -274,3 +275,6 @@ export const OPERATIONS: readonly Operation[] = [
     },
   },
 ];
+
+/** Every operation the control plane serves. */
+export const OPERATIONS: readonly Operation[] = [...REGISTRY_OPERATIONS, ...POLICY_OPERATIONS];

@@ -6,6 +6,8 @@
  * MQTT. Errors are TopicdError with AWS error types (src/errors.ts).
  */
 import type { CertificateStatus } from '../store/store.js';
+import type { AuthorizationView } from './authorization-view.js';
+import type { PolicyRegistryApi } from './policy-registry.js';
 
 export interface ThingDescription {
   thingName: string;
@@ -125,4 +127,9 @@ export interface RegistryApi {
 
   thingArn(thingName: string): string;
   certificateArn(certificateId: string): string;
+
+  /** Policies, versions, attachments, GetEffectivePolicies and TestAuthorization. */
+  readonly policies: PolicyRegistryApi;
+  /** Hot path: what enforcement reads, synchronously and in memory (registry/authorization-view.ts). */
+  readonly authorization: AuthorizationView;
 }
