@@ -4,6 +4,8 @@
  * Store, with AWS's error types and messages. It also keeps every certificate's status in memory for
  * the transports' per-connection check, updated with each write it makes, and tells listeners of
  * every status change and deletion (after the store write) so live connections can be cut.
+ * Policies are PolicyRegistry's (composed here as `policies`); every write here and there that can
+ * change a policy decision is mirrored into the in-memory AuthorizationView (`authorization`).
  *
  * Thing writes are compare-and-set on the version (the store refuses a stale one) and retried, so two
  * concurrent updates cannot both win, even across nodes sharing a store.
@@ -346,7 +348,7 @@ export class Registry implements RegistryApi {
       throw new TopicdError('DeleteConflictException', `Certificate policies must be detached before deletion (arn: ${arn})`);
     }
     if (!(await this.store.certificates.delete(id))) throw this.certificateNotFound(id);
-    // After the delete, so an attach racing it leaves nothing behind either.
+    // After the delete, so an attach that raced the checks above goes with the rest (forced or not).
     await this.store.policies.detachAllOfTarget(arn);
     this.statuses.delete(id);
     this.view.certificateChanged(arn, true);
