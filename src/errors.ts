@@ -22,6 +22,7 @@ export const AWS_ERROR_STATUS = {
   VersionConflictException: 409,
   CertificateConflictException: 409,
   ConflictException: 409,
+  VersionsLimitExceededException: 409,
   LimitExceededException: 410,
   RequestEntityTooLargeException: 413,
   UnsupportedDocumentEncodingException: 415,

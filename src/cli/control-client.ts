@@ -68,6 +68,42 @@ export interface CreatedKeysAndCertificate {
   keyPair: { PublicKey: string; PrivateKey: string };
 }
 
+export interface PolicySummary {
+  policyName: string;
+  policyArn: string;
+}
+
+export interface PolicyDescription extends PolicySummary {
+  policyDocument: string;
+  defaultVersionId: string;
+  creationDate?: number;
+  lastModifiedDate?: number;
+  generationId?: string;
+}
+
+export interface PolicyVersionSummary {
+  versionId: string;
+  isDefaultVersion: boolean;
+  createDate?: number;
+}
+
+export interface DecidingStatement {
+  policyName: string;
+  statementIndex: number;
+  sid?: string;
+  effect: 'Allow' | 'Deny';
+}
+
+export interface AuthResult {
+  authInfo: { actionType: string; resources: string[] };
+  allowed?: { policies?: PolicySummary[] };
+  denied?: { implicitDeny?: { policies?: PolicySummary[] }; explicitDeny?: { policies?: PolicySummary[] } };
+  authDecision: 'ALLOWED' | 'EXPLICIT_DENY' | 'IMPLICIT_DENY';
+  missingContextValues?: string[];
+  /** topicd's extension to TestAuthorization: the statement that decided. */
+  decidedBy?: DecidingStatement;
+}
+
 export class ControlClient {
   readonly url: URL;
   private readonly signer: SignatureV4;
@@ -158,11 +194,14 @@ export class ControlClient {
    * Walks every page of a listing. AWS names the paging members per operation (nextToken/maxResults
    * for things, marker/nextMarker/pageSize for certificates), so the caller says which.
    */
-  private async listAll<T>(path: string, items: string, names: { token: string; next: string; size: string }): Promise<T[]> {
+  private async listAll<T>(path: string, items: string, names: { token: string; next: string; size: string }, options: { method?: string; headers?: Record<string, string> } = {}): Promise<T[]> {
     const out: T[] = [];
     let token: string | undefined;
     do {
-      const page = await this.request<Record<string, unknown>>('GET', path, { query: { [names.token]: token, [names.size]: 250 } });
+      const page = await this.request<Record<string, unknown>>(options.method ?? 'GET', path, {
+        query: { [names.token]: token, [names.size]: 250 },
+        ...(options.headers === undefined ? {} : { headers: options.headers }),
+      });
       out.push(...((page[items] as T[] | undefined) ?? []));
       const next = page[names.next];
       token = typeof next === 'string' && next !== '' ? next : undefined;
@@ -197,6 +236,43 @@ export class ControlClient {
 
   detachThingPrincipal(thingName: string, principal: string): Promise<unknown> {
     return this.request('DELETE', `/things/${segment(thingName)}/principals`, { headers: { 'x-amzn-principal': principal } });
+  }
+
+  createPolicy(policyName: string, policyDocument: string): Promise<PolicySummary & { policyDocument: string; policyVersionId: string }> {
+    return this.request('POST', `/policies/${segment(policyName)}`, { body: { policyDocument } });
+  }
+
+  getPolicy(policyName: string): Promise<PolicyDescription> {
+    return this.request('GET', `/policies/${segment(policyName)}`);
+  }
+
+  listAllPolicies(): Promise<PolicySummary[]> {
+    return this.listAll<PolicySummary>('/policies', 'policies', { token: 'marker', next: 'nextMarker', size: 'pageSize' });
+  }
+
+  async listPolicyVersions(policyName: string): Promise<PolicyVersionSummary[]> {
+    const out = await this.request<{ policyVersions?: PolicyVersionSummary[] }>('GET', `/policies/${segment(policyName)}/version`);
+    return out.policyVersions ?? [];
+  }
+
+  attachPolicy(policyName: string, target: string): Promise<unknown> {
+    return this.request('PUT', `/target-policies/${segment(policyName)}`, { body: { target } });
+  }
+
+  detachPolicy(policyName: string, target: string): Promise<unknown> {
+    return this.request('POST', `/target-policies/${segment(policyName)}`, { body: { target } });
+  }
+
+  listAllAttachedPolicies(target: string): Promise<PolicySummary[]> {
+    return this.listAll<PolicySummary>(`/attached-policies/${segment(target)}`, 'policies', { token: 'marker', next: 'nextMarker', size: 'pageSize' }, { method: 'POST' });
+  }
+
+  async testAuthorization(input: { principal: string; clientId?: string; authInfos: Array<{ actionType: string; resources: string[] }> }): Promise<AuthResult[]> {
+    const out = await this.request<{ authResults?: AuthResult[] }>('POST', '/test-authorization', {
+      query: { clientId: input.clientId },
+      body: { principal: input.principal, authInfos: input.authInfos },
+    });
+    return out.authResults ?? [];
   }
 
   async listAllThingPrincipals(thingName: string): Promise<string[]> {

@@ -2,7 +2,8 @@
 /**
  * @module cli/main
  * The `topicd` command: `start` runs topicd; the others talk to a running topicd found through
- * `--data-dir` (DATA/runtime.json and DATA/credentials): describe-endpoint, thing, cert, access-key
+ * `--data-dir` (DATA/runtime.json and DATA/credentials): describe-endpoint, thing, cert, policy,
+ * access-key
  * over the control-plane API, and sub/pub over MQTT. Every failure is one line `topicd: ...` on stderr and a
  * non-zero exit, never a stack trace (TOPICD_DEBUG=1 adds one, for bug reports).
  */
@@ -15,6 +16,7 @@ import { controlClient, type GlobalOptions } from './context.js';
 import { CliError, ControlError, ControlUnreachableError } from './errors.js';
 import { registerMqttCommands } from './mqtt-commands.js';
 import { printJson } from './output.js';
+import { registerPolicyCommands } from './policy-commands.js';
 import { registerStartCommand } from './start-command.js';
 import { registerThingCommands } from './thing-commands.js';
 
@@ -81,6 +83,7 @@ export function buildProgram(state: { serving: boolean }): Command {
 
   registerThingCommands(program);
   registerCertCommands(program);
+  registerPolicyCommands(program);
   registerMqttCommands(program);
   registerAccessKeyCommands(program);
   return program;

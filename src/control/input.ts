@@ -110,6 +110,24 @@ export function requiredMemberString(obj: JsonObject, name: string): string {
   return value;
 }
 
+/** A list of strings (`policyNamesToAdd`, `resources`); absent is undefined. */
+export function memberStringList(obj: JsonObject, name: string): string[] | undefined {
+  const value = obj[name];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw invalidRequest(`Value at '${name}' must be a list of strings.`);
+  return value as string[];
+}
+
+/** A list of structures (`authInfos`); absent is undefined. */
+export function memberStructureList(obj: JsonObject, name: string): JsonObject[] | undefined {
+  const value = obj[name];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.some((item) => item === null || typeof item !== 'object' || Array.isArray(item))) {
+    throw invalidRequest(`Value at '${name}' must be a list of structures.`);
+  }
+  return value as JsonObject[];
+}
+
 export function memberBoolean(obj: JsonObject, name: string): boolean | undefined {
   const value = obj[name];
   if (value === undefined || value === null) return undefined;

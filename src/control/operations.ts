@@ -32,6 +32,7 @@ import {
   type HeaderBag,
   type QueryBag,
 } from './input.js';
+import { POLICY_OPERATIONS } from './policy-operations.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -70,7 +71,7 @@ const THING_PRINCIPAL_TYPES = ['EXCLUSIVE_THING', 'NON_EXCLUSIVE_THING'] as cons
 
 const label = (req: OperationRequest, name: string): string => pathLabel(req.params, name);
 
-export const OPERATIONS: readonly Operation[] = [
+const REGISTRY_OPERATIONS: readonly Operation[] = [
   {
     name: 'DescribeEndpoint',
     method: 'GET',
@@ -275,3 +276,6 @@ export const OPERATIONS: readonly Operation[] = [
   ...THING_TYPE_OPERATIONS,
   ...ACCESS_KEY_OPERATIONS,
 ];
+
+/** Every operation the control plane serves. */
+export const OPERATIONS: readonly Operation[] = [...REGISTRY_OPERATIONS, ...POLICY_OPERATIONS];

@@ -4,6 +4,8 @@
  * Store, with AWS's error types and messages. It also keeps every certificate's status in memory for
  * the transports' per-connection check, updated with each write it makes, and tells listeners of
  * every status change and deletion (after the store write) so live connections can be cut.
+ * Policies are PolicyRegistry's (composed here as `policies`); every write here and there that can
+ * change a policy decision is mirrored into the in-memory AuthorizationView (`authorization`).
  *
  * Thing writes are compare-and-set on the version (the store refuses a stale one) and retried, so two
  * concurrent updates cannot both win, even across nodes sharing a store.
@@ -19,6 +21,10 @@ import type {
   UpdateThingInput,
 } from './types.js';
 import { ThingTypeRegistry } from './thing-type-registry.js';
+import { RegistryAuthorizationView } from './authorization-view.js';
+import type { AuthorizationView } from './authorization-view.js';
+import { PolicyRegistry } from './policy-registry.js';
+import type { PolicyRegistryApi } from './policy-registry.js';
 import {
   checkAttributeCount, checkAttributes, checkCertificateId, checkPageSize, checkThingName, checkThingTypeName,
   parseCertificateArn,
@@ -78,6 +84,8 @@ export class Registry implements RegistryApi {
   private readonly onListenerError: (err: unknown) => void;
   private readonly statuses = new Map<string, CertificateStatus>();
   private readonly listeners = new Set<(change: CertificateChange) => void>();
+  private readonly view: RegistryAuthorizationView;
+  private readonly policyRegistry: PolicyRegistry;
 
   constructor(options: RegistryOptions) {
     this.store = options.store;
@@ -88,6 +96,18 @@ export class Registry implements RegistryApi {
     this.onListenerError = options.onListenerError
       ?? ((err) => process.emitWarning(`certificate change listener failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
     this.thingTypes = new ThingTypeRegistry({ store: this.store, accountId: this.accountId, region: this.region, clock: this.clock });
+    this.view = new RegistryAuthorizationView(this.onListenerError);
+    this.policyRegistry = new PolicyRegistry({ store: this.store, accountId: this.accountId, region: this.region, clock: this.clock, view: this.view });
+  }
+
+  /** Policies, versions and attachments (registry/policy-registry.ts). */
+  get policies(): PolicyRegistryApi {
+    return this.policyRegistry;
+  }
+
+  /** Hot path: policies and things for enforcement, in memory, kept current by every write here. */
+  get authorization(): AuthorizationView {
+    return this.view;
   }
 
   /** Loads every certificate's status for `certificateStatus`; call once before serving. */
@@ -95,6 +115,7 @@ export class Registry implements RegistryApi {
     const rows = await this.store.certificates.listStatuses();
     this.statuses.clear();
     for (const { certificateId, status } of rows) this.statuses.set(certificateId, status);
+    await this.view.load(this.store);
   }
 
   thingArn(thingName: string): string {
@@ -130,7 +151,10 @@ export class Registry implements RegistryApi {
         throw alreadyExists(`Thing ${thingName} already exists in account with different attributes`, existing.thingId, this.thingArn(thingName));
       }
       const row: ThingRow = { thingName, thingId: randomUUID(), thingTypeName, attributes, version: 1, creationDate: this.clock() };
-      if (await this.store.things.insert(row)) return { thingName, thingArn: this.thingArn(thingName), thingId: row.thingId };
+      if (await this.store.things.insert(row)) {
+        this.view.setThing(row);
+        return { thingName, thingArn: this.thingArn(thingName), thingId: row.thingId };
+      }
     }
     throw this.contended(thingName);
   }
@@ -190,7 +214,10 @@ export class Registry implements RegistryApi {
       checkAttributeCount(nextAttributes, nextType !== null);
       if (nextType !== null && nextType !== current.thingTypeName) await this.thingTypes.checkAssignable(nextType);
       const next: ThingRow = { ...current, thingTypeName: nextType, attributes: nextAttributes, version: current.version + 1 };
-      if (await this.store.things.update(next, current.version)) return;
+      if (await this.store.things.update(next, current.version)) {
+        this.view.setThing(next);
+        return;
+      }
     }
     throw this.contended(thingName);
   }
@@ -211,7 +238,10 @@ export class Registry implements RegistryApi {
       if (attached.items.length > 0) {
         throw invalidRequest(`Cannot delete. Thing ${thingName} is still attached to one or more principals`);
       }
-      if (await this.store.things.delete(thingName, current.version)) return;
+      if (await this.store.things.delete(thingName, current.version)) {
+        this.view.deleteThing(thingName);
+        return;
+      }
     }
     throw this.contended(thingName);
   }
@@ -307,16 +337,16 @@ export class Registry implements RegistryApi {
     }
     if (!(await this.store.certificates.setStatus(id, status, this.clock()))) throw this.certificateNotFound(id);
     this.statuses.set(id, status);
+    this.view.certificateChanged(this.certificateArn(id), false);
     this.emit({ certificateId: id, status });
   }
 
   /**
-   * AWS: an ACTIVE certificate is not deleted (406), nor one attached to a thing (409). `forceDelete`
-   * follows AWS's definition, "forces the deletion of a certificate if it is inactive and is not
-   * attached to an IoT thing": it overrides only policy attachments, so it changes nothing here until
-   * the registry holds policies.
+   * AWS: an ACTIVE certificate is not deleted (406), nor one attached to a thing or a policy (409).
+   * `forceDelete` follows AWS's definition, "forces the deletion of a certificate if it is inactive
+   * and is not attached to an IoT thing": it overrides only policy attachments, which go with it.
    */
-  async deleteCertificate(certificateId: string, _forceDelete: boolean): Promise<void> {
+  async deleteCertificate(certificateId: string, forceDelete: boolean): Promise<void> {
     const id = checkCertificateId(certificateId);
     const row = await this.getCertificate(id);
     if (row.status === 'ACTIVE') {
@@ -326,8 +356,14 @@ export class Registry implements RegistryApi {
     if ((await this.store.thingPrincipals.countThingsOf(arn)) > 0) {
       throw new TopicdError('DeleteConflictException', `Things must be detached before deletion (arn: ${arn})`);
     }
+    if (!forceDelete && (await this.store.policies.countPoliciesOf(arn)) > 0) {
+      throw new TopicdError('DeleteConflictException', `Certificate policies must be detached before deletion (arn: ${arn})`);
+    }
     if (!(await this.store.certificates.delete(id))) throw this.certificateNotFound(id);
+    // After the delete, so an attach that raced the checks above goes with the rest (forced or not).
+    await this.store.policies.detachAllOfTarget(arn);
     this.statuses.delete(id);
+    this.view.certificateChanged(arn, true);
     this.emit({ certificateId: id, status: undefined });
   }
 
@@ -340,6 +376,7 @@ export class Registry implements RegistryApi {
     if (!(await this.store.things.get(thingName))) throw this.thingNotFound(thingName);
     await this.getCertificate(certificateId);
     await this.store.thingPrincipals.attach(thingName, this.certificateArn(certificateId));
+    this.view.attachThingPrincipal(thingName, this.certificateArn(certificateId));
   }
 
   /** AWS: detaching a principal that is not attached succeeds. */
@@ -349,7 +386,9 @@ export class Registry implements RegistryApi {
     if (!(await this.store.things.get(thingName))) throw this.thingNotFound(thingName);
     // Another account's certificate can never have been attached here: nothing to do.
     if (arn.region !== this.region || arn.accountId !== this.accountId) return;
-    await this.store.thingPrincipals.detach(thingName, this.certificateArn(arn.certificateId));
+    if (await this.store.thingPrincipals.detach(thingName, this.certificateArn(arn.certificateId))) {
+      this.view.detachThingPrincipal(thingName, this.certificateArn(arn.certificateId));
+    }
   }
 
   async listThingPrincipals(thingName: string, input: PagingInput): Promise<{ principals: string[]; nextToken?: string }> {

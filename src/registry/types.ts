@@ -7,6 +7,8 @@
  */
 import type { CertificateStatus } from '../store/store.js';
 import type { ThingTypeRegistryApi } from './thing-type-registry.js';
+import type { AuthorizationView } from './authorization-view.js';
+import type { PolicyRegistryApi } from './policy-registry.js';
 
 export interface ThingDescription {
   thingName: string;
@@ -131,4 +133,9 @@ export interface RegistryApi {
   certificateArn(certificateId: string): string;
   /** `arn:aws:iot:<region>:<account>:accesskey/<id>`: the target policies for an access key will attach to. */
   accessKeyArn(accessKeyId: string): string;
+
+  /** Policies, versions, attachments, GetEffectivePolicies and TestAuthorization. */
+  readonly policies: PolicyRegistryApi;
+  /** Hot path: what enforcement reads, synchronously and in memory (registry/authorization-view.ts). */
+  readonly authorization: AuthorizationView;
 }

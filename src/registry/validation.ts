@@ -36,6 +36,13 @@ export const checkThingName = (value: unknown): string => checkName(value, 'thin
 /** AWS: thingTypeName has the thing name's shape. */
 export const checkThingTypeName = (value: unknown): string => checkName(value, 'thingTypeName', THING_NAME, NAME_MAX);
 
+/** AWS: policyName is 1..128 of [\w+=,.@-]. */
+export const POLICY_NAME = /^[\w+=,.@-]+$/;
+export const checkPolicyName = (value: unknown): string => checkName(value, 'policyName', POLICY_NAME, NAME_MAX);
+
+/** AWS: policyVersionId matches [0-9]+. */
+export const checkPolicyVersionId = (value: unknown): string => checkName(value, 'policyVersionId', /^[0-9]+$/, NAME_MAX);
+
 /** Checks each attribute's name and value; at most 50 is checked on the final set by the caller. */
 export function checkAttributes(attributes: unknown): Record<string, string> {
   if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {

@@ -149,6 +149,73 @@ export interface ThingTypeStore {
   list(page: PageRequest, filter?: { thingTypeName?: string | undefined }): Promise<Page<ThingTypeRow>>;
 }
 
+export interface PolicyRow {
+  policyName: string;
+  /** The default version's id ("1", "2", ...). */
+  defaultVersionId: string;
+  /** The highest version number ever given; new versions count on from it, so ids are never reused. */
+  lastVersion: number;
+  /** Changes on every write to the policy, so writes can be compare-and-set on it. */
+  generationId: string;
+  /** Epoch milliseconds. */
+  creationDate: number;
+  lastModifiedDate: number;
+}
+
+export interface PolicyVersionRow {
+  policyName: string;
+  versionId: string;
+  /** The document exactly as it was given (AWS returns it as sent). */
+  document: string;
+  /** Epoch milliseconds. */
+  creationDate: number;
+}
+
+/** How `PolicyStore.attach` went: done, already attached, the target is at `limit`, or no such policy. */
+export type PolicyAttachResult = 'attached' | 'already-attached' | 'limit' | 'no-policy';
+
+/**
+ * Policies, their versions and their attachments to targets. A target is an opaque string to the
+ * store (a certificate ARN, an access-key or thing-group ARN). Two integrity rules hold atomically
+ * here because a check-then-write in the registry could race: an attachment never outlives its
+ * policy (attach needs the policy, delete refuses an attached one) and a target's attachment count
+ * never passes the limit the caller gives.
+ */
+export interface PolicyStore {
+  get(policyName: string): Promise<PolicyRow | undefined>;
+  /** Inserts the policy with its first version; resolves false (changing nothing) when the name is taken. */
+  insert(policy: PolicyRow, firstVersion: PolicyVersionRow): Promise<boolean>;
+  /**
+   * Replaces the policy row, adding and/or removing one version in the same transaction, when the
+   * stored generationId is still `ifGenerationId` (compare-and-set); false otherwise or when unknown.
+   */
+  update(policy: PolicyRow, ifGenerationId: string, change?: { add?: PolicyVersionRow; remove?: string }): Promise<boolean>;
+  /**
+   * Deletes the policy and its versions when its generationId is still `ifGenerationId` and it is
+   * attached to nothing; false otherwise.
+   */
+  delete(policyName: string, ifGenerationId: string): Promise<boolean>;
+  /** Ordered by name. */
+  list(page: PageRequest): Promise<Page<PolicyRow>>;
+  getVersion(policyName: string, versionId: string): Promise<PolicyVersionRow | undefined>;
+  /** Every version of the policy (AWS keeps at most five), in version order. */
+  versions(policyName: string): Promise<PolicyVersionRow[]>;
+  /** Every policy's default version, for the registry's in-memory authorization view. */
+  defaultVersions(): Promise<PolicyVersionRow[]>;
+
+  attach(policyName: string, target: string, limit: number): Promise<PolicyAttachResult>;
+  detach(policyName: string, target: string): Promise<boolean>;
+  /** Removes every attachment of the target (its deletion); resolves the policy names it had. */
+  detachAllOfTarget(target: string): Promise<string[]>;
+  /** Policy names attached to the target, by name. */
+  policiesOf(target: string, page: PageRequest): Promise<Page<string>>;
+  /** Targets the policy is attached to, in target order. */
+  targetsOf(policyName: string, page: PageRequest): Promise<Page<string>>;
+  countPoliciesOf(target: string): Promise<number>;
+  /** Every attachment, for the registry's in-memory authorization view. */
+  attachments(): Promise<Array<{ policyName: string; target: string }>>;
+}
+
 /** A retained message: the last retained publish of its topic. */
 export interface RetainedRow {
   topic: string;
@@ -228,6 +295,7 @@ export interface Store {
   readonly certificates: CertificateStore;
   readonly thingPrincipals: ThingPrincipalStore;
   readonly accessKeys: AccessKeyStore;
+  readonly policies: PolicyStore;
   readonly retained: RetainedStore;
   readonly sessions: SessionStore;
   close(): Promise<void>;

@@ -2,6 +2,7 @@
  * @module test/helpers/tools
  * Running the third-party clients tests drive topicd with: curl, Python, and topicd's own CLI.
  */
+import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,15 @@ export function run(command: string, args: readonly string[], options: { cwd?: s
     });
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
+}
+
+/** stderr is exactly one line `topicd: ...` matching `pattern`, and the exit code is non-zero. */
+export function assertOneLineError(result: Run, pattern: RegExp): void {
+  assert.notEqual(result.code, 0, `expected a failure; stdout: ${result.stdout}`);
+  const lines = result.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `one line on stderr, got: ${result.stderr}`);
+  assert.match(lines[0] ?? '', /^topicd: /);
+  assert.match(lines[0] ?? '', pattern);
 }
 
 let python: string | undefined;

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI, EPHEMERAL, run, spawnCli, type Run, type Spawned } from '../helpers/tools.js';
+import { CLI, EPHEMERAL, assertOneLineError, run, spawnCli, type Run, type Spawned } from '../helpers/tools.js';
 
 interface Runtime {
   controlUrl: string;
@@ -18,15 +18,6 @@ interface Runtime {
   mqttPort: number;
 }
 
-
-/** stderr is exactly one line `topicd: ...` matching `pattern`, and the exit code is non-zero. */
-function assertOneLineError(result: Run, pattern: RegExp): void {
-  assert.notEqual(result.code, 0, `expected a failure; stdout: ${result.stdout}`);
-  const lines = result.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `one line on stderr, got: ${result.stderr}`);
-  assert.match(lines[0] ?? '', /^topicd: /);
-  assert.match(lines[0] ?? '', pattern);
-}
 
 describe('cli - the topicd command against a running topicd', () => {
   const root = mkdtempSync(join(tmpdir(), 'topicd-cli-'));

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isTopicdError } from '../../src/errors.js';
-import type { AccessKeyRow, CertificateRow, Page, PageRequest, Store, ThingRow, ThingTypeRow } from '../../src/store/store.js';
+import type { AccessKeyRow, CertificateRow, Page, PageRequest, PolicyRow, PolicyVersionRow, Store, ThingRow, ThingTypeRow } from '../../src/store/store.js';
 
 const thing = (thingName: string, over: Partial<ThingRow> = {}): ThingRow => ({
   thingName,
@@ -403,6 +403,100 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
         await store.retained.put({ topic: 'bin', payload: bytes, qos: 0, properties: null, updatedAt: 5 });
         assert.deepEqual((await store.retained.get('bin'))?.payload, bytes);
+      });
+    });
+
+    describe('policies', () => {
+      const policy = (policyName: string, over: Partial<PolicyRow> = {}): PolicyRow => ({
+        policyName, defaultVersionId: '1', lastVersion: 1, generationId: `g-${policyName}-1`,
+        creationDate: 1_700_000_000_000, lastModifiedDate: 1_700_000_000_000, ...over,
+      });
+      const version = (policyName: string, versionId: string, document = `{"v":"${versionId}"}`): PolicyVersionRow =>
+        ({ policyName, versionId, document, creationDate: 1_700_000_000_000 + Number(versionId) });
+      const target = (n: number): string => `arn:aws:iot:eu-west-1:123456789012:cert/${hex(n)}`;
+
+      test('policies - insert with the first version, get, getVersion; a taken name resolves false', async () => {
+        assert.equal(await store.policies.insert(policy('p'), version('p', '1', ' { "Version" : "x" } ')), true);
+        assert.deepEqual(await store.policies.get('p'), policy('p'));
+        assert.deepEqual(await store.policies.getVersion('p', '1'), version('p', '1', ' { "Version" : "x" } '), 'document kept exactly');
+        assert.equal(await store.policies.insert(policy('p', { generationId: 'other' }), version('p', '1')), false);
+        assert.equal((await store.policies.get('p'))?.generationId, 'g-p-1');
+        assert.equal(await store.policies.get('P'), undefined, 'names are case-sensitive');
+        assert.equal(await store.policies.getVersion('p', '2'), undefined);
+      });
+      test('policies - update is a compare-and-set on generationId and adds/removes a version with it', async () => {
+        await store.policies.insert(policy('p'), version('p', '1'));
+        const next = policy('p', { defaultVersionId: '2', lastVersion: 2, generationId: 'g2', lastModifiedDate: 5 });
+        assert.equal(await store.policies.update(next, 'stale', { add: version('p', '2') }), false);
+        assert.equal(await store.policies.getVersion('p', '2'), undefined, 'nothing added on a failed compare');
+        assert.equal(await store.policies.update(next, 'g-p-1', { add: version('p', '2') }), true);
+        assert.deepEqual(await store.policies.get('p'), next);
+        assert.deepEqual((await store.policies.versions('p')).map((v) => v.versionId), ['1', '2']);
+        assert.equal(await store.policies.update({ ...next, generationId: 'g3' }, 'g2', { remove: '1' }), true);
+        assert.deepEqual((await store.policies.versions('p')).map((v) => v.versionId), ['2']);
+        assert.equal(await store.policies.update(policy('missing'), 'g-missing-1'), false);
+      });
+      test('policies - versions are in numeric order; defaultVersions gives each default', async () => {
+        await store.policies.insert(policy('a'), version('a', '1'));
+        let gen = 'g-a-1';
+        for (let v = 2; v <= 11; v++) {
+          const next = policy('a', { lastVersion: v, generationId: `g${v}` });
+          assert.ok(await store.policies.update(next, gen, { add: version('a', String(v)) }));
+          gen = `g${v}`;
+        }
+        assert.deepEqual((await store.policies.versions('a')).map((v) => v.versionId), ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']);
+        await store.policies.insert(policy('b'), version('b', '1', 'doc-b'));
+        assert.deepEqual((await store.policies.defaultVersions()).map((v) => [v.policyName, v.versionId]), [['a', '1'], ['b', '1']]);
+        await store.policies.update(policy('a', { lastVersion: 11, defaultVersionId: '10', generationId: 'g12' }), gen);
+        assert.deepEqual((await store.policies.defaultVersions()).map((v) => [v.policyName, v.versionId]), [['a', '10'], ['b', '1']]);
+      });
+      test('policies - list pages by name both ways; a foreign token is InvalidRequest', async () => {
+        const names = Array.from({ length: 7 }, (_, i) => `pol-${i}`);
+        for (const name of [...names].reverse()) await store.policies.insert(policy(name), version(name, '1'));
+        assert.deepEqual((await all((p) => store.policies.list(p), 3)).map((p) => p.policyName), names);
+        assert.deepEqual((await all((p) => store.policies.list(p), 2, false)).map((p) => p.policyName), [...names].reverse());
+        await assert.rejects(store.policies.list({ after: 'not-a-token', limit: 2 }), isInvalidRequest);
+      });
+      test('policies - attach, detach, policiesOf and targetsOf page; counts; every attachment', async () => {
+        await store.policies.insert(policy('p1'), version('p1', '1'));
+        await store.policies.insert(policy('p2'), version('p2', '1'));
+        assert.equal(await store.policies.attach('p2', target(1), 10), 'attached');
+        assert.equal(await store.policies.attach('p1', target(1), 10), 'attached');
+        assert.equal(await store.policies.attach('p1', target(1), 10), 'already-attached');
+        for (let n = 2; n <= 6; n++) assert.equal(await store.policies.attach('p1', target(n), 10), 'attached');
+        assert.deepEqual(await all((p) => store.policies.policiesOf(target(1), p), 1), ['p1', 'p2']);
+        assert.deepEqual(await all((p) => store.policies.targetsOf('p1', p), 4), [1, 2, 3, 4, 5, 6].map(target));
+        assert.deepEqual(await all((p) => store.policies.targetsOf('p1', p), 4, false), [6, 5, 4, 3, 2, 1].map(target));
+        assert.equal(await store.policies.countPoliciesOf(target(1)), 2);
+        assert.equal(await store.policies.countPoliciesOf(target(9)), 0);
+        assert.equal(await store.policies.detach('p1', target(2)), true);
+        assert.equal(await store.policies.detach('p1', target(2)), false);
+        assert.equal((await store.policies.attachments()).length, 6);
+        assert.deepEqual(await store.policies.attachments().then((a) => a.filter((x) => x.target === target(1))),
+          [{ policyName: 'p1', target: target(1) }, { policyName: 'p2', target: target(1) }]);
+      });
+      test('policies - attach refuses an unknown policy and a target at its limit', async () => {
+        assert.equal(await store.policies.attach('nope', target(1), 10), 'no-policy');
+        for (const name of ['a', 'b', 'c']) await store.policies.insert(policy(name), version(name, '1'));
+        assert.equal(await store.policies.attach('a', target(1), 2), 'attached');
+        assert.equal(await store.policies.attach('b', target(1), 2), 'attached');
+        assert.equal(await store.policies.attach('c', target(1), 2), 'limit');
+        assert.equal(await store.policies.attach('a', target(1), 2), 'already-attached', 'an existing attachment is not a new one');
+        assert.equal(await store.policies.countPoliciesOf(target(1)), 2);
+      });
+      test('policies - delete needs the generation and no attachment, and takes the versions along', async () => {
+        await store.policies.insert(policy('p'), version('p', '1'));
+        await store.policies.attach('p', target(1), 10);
+        assert.equal(await store.policies.delete('p', 'g-p-1'), false, 'attached');
+        assert.deepEqual(await store.policies.detachAllOfTarget(target(1)), ['p']);
+        assert.deepEqual(await store.policies.detachAllOfTarget(target(1)), []);
+        assert.equal(await store.policies.delete('p', 'stale'), false);
+        assert.equal(await store.policies.delete('p', 'g-p-1'), true);
+        assert.equal(await store.policies.get('p'), undefined);
+        assert.deepEqual(await store.policies.versions('p'), []);
+        assert.equal(await store.policies.delete('p', 'g-p-1'), false);
+        assert.equal(await store.policies.insert(policy('p'), version('p', '1', 'again')), true, 'the name is free again');
+        assert.equal((await store.policies.getVersion('p', '1'))?.document, 'again');
       });
     });
   });

@@ -104,7 +104,34 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // 4 and 5 are reserved by work merged separately; the runner tolerates the gap.
+    version: 4,
+    sql: `
+      CREATE TABLE policies (
+        policy_name        TEXT PRIMARY KEY,
+        default_version_id TEXT NOT NULL,
+        last_version       INTEGER NOT NULL,
+        generation_id      TEXT NOT NULL,
+        creation_date      INTEGER NOT NULL,
+        last_modified_date INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE policy_versions (
+        policy_name   TEXT NOT NULL REFERENCES policies (policy_name) ON DELETE CASCADE,
+        version_id    TEXT NOT NULL,
+        document      TEXT NOT NULL,
+        creation_date INTEGER NOT NULL,
+        PRIMARY KEY (policy_name, version_id)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE policy_targets (
+        policy_name TEXT NOT NULL REFERENCES policies (policy_name),
+        target      TEXT NOT NULL,
+        PRIMARY KEY (policy_name, target)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX policy_targets_by_target ON policy_targets (target, policy_name);
+    `,
+  },
+  {
     version: 6,
     sql: `
       CREATE TABLE thing_types (

@@ -8,15 +8,16 @@
  * import them back: the cycle is safe because they are function declarations used only at run time.
  */
 import Database from 'better-sqlite3';
-import type { Database as Db, Statement } from 'better-sqlite3';
-import { invalidRequest } from '../../errors.js';
+import type { Database as Db } from 'better-sqlite3';
 import type {
-  AccessKeyRow, AccessKeyStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, Page, PageRequest, RetainedRow, RetainedStore,
+  AccessKeyRow, AccessKeyStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, PageRequest, PolicyStore, RetainedRow, RetainedStore,
   SessionMessageRow, SessionStore, StoredSession,
   Store, ThingFilter, ThingPrincipalStore, ThingRow, ThingStore, ThingTypeStore,
 } from '../store.js';
 import { durableAtTurnEnd } from '../../turn.js';
+import { checkLimit, decodeToken, pickKeyset, prepareKeyset, toPage } from './keyset.js';
 import { MIGRATIONS } from './migrations.js';
+import { policyStore } from './policy-store.js';
 import { thingTypeStore } from './thing-type-store.js';
 
 interface ThingRecord {
@@ -48,71 +49,6 @@ interface AccessKeyRecord {
   secret_access_key: string;
   created_at: number;
   is_admin: number;
-}
-
-type Key = readonly (string | number)[];
-
-function encodeToken(key: Key): string {
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
-}
-
-/** Decodes a token into a key of the given column types; anything else is the caller's mistake. */
-export function decodeToken(token: string, types: readonly ('string' | 'number')[]): Key {
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    key = undefined;
-  }
-  if (!Array.isArray(key) || key.length !== types.length || key.some((part, i) => typeof part !== types[i])) {
-    throw invalidRequest('The pagination token is not valid.');
-  }
-  return key as Key;
-}
-
-export function checkLimit(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`page limit must be a positive integer, got ${limit}`);
-  return limit;
-}
-
-/** Cuts the one extra row a listing fetched to learn whether another page follows. */
-export function toPage<R, T>(records: R[], limit: number, toItem: (record: R) => T, keyOf: (record: R) => Key): Page<T> {
-  const more = records.length > limit;
-  const rows = more ? records.slice(0, limit) : records;
-  const last = rows[rows.length - 1];
-  return { items: rows.map(toItem), next: more && last !== undefined ? encodeToken(keyOf(last)) : null };
-}
-
-/** The four statements of one keyset listing: first page or after a key, in either order. */
-export interface Keyset<P, R> {
-  firstAsc: Statement<[P], R>;
-  afterAsc: Statement<[P], R>;
-  firstDesc: Statement<[P], R>;
-  afterDesc: Statement<[P], R>;
-}
-
-/**
- * Prepares a keyset listing. `where` filters (may be empty), `key` is the ordering column list and
- * `keyParams` the matching named parameters, compared as a row value so a composite key pages right.
- */
-export function prepareKeyset<P extends object, R>(db: Db, select: string, where: string, key: string, keyParams: string): Keyset<P, R> {
-  const sql = (after: '>' | '<' | null, order: 'ASC' | 'DESC'): string => {
-    const conditions = [where, after ? `(${key}) ${after} (${keyParams})` : ''].filter((c) => c !== '');
-    const orderBy = key.split(',').map((column) => `${column.trim()} ${order}`).join(', ');
-    return `${select} ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT @limit`;
-  };
-  return {
-    firstAsc: db.prepare<P, R>(sql(null, 'ASC')) as Statement<[P], R>,
-    afterAsc: db.prepare<P, R>(sql('>', 'ASC')) as Statement<[P], R>,
-    firstDesc: db.prepare<P, R>(sql(null, 'DESC')) as Statement<[P], R>,
-    afterDesc: db.prepare<P, R>(sql('<', 'DESC')) as Statement<[P], R>,
-  };
-}
-
-export function pickKeyset<P, R>(keyset: Keyset<P, R>, page: PageRequest): Statement<[P], R> {
-  const ascending = page.ascending !== false;
-  if (page.after === undefined) return ascending ? keyset.firstAsc : keyset.firstDesc;
-  return ascending ? keyset.afterAsc : keyset.afterDesc;
 }
 
 const toThing = (r: ThingRecord): ThingRow => ({
@@ -220,6 +156,7 @@ export class SqliteStore implements Store {
   readonly certificates: CertificateStore;
   readonly thingPrincipals: ThingPrincipalStore;
   readonly accessKeys: AccessKeyStore;
+  readonly policies: PolicyStore;
   readonly retained: RetainedStore;
   readonly sessions: SessionStore;
   private readonly db: Db;
@@ -251,6 +188,7 @@ export class SqliteStore implements Store {
     this.certificates = this.certificateStore();
     this.thingPrincipals = this.thingPrincipalStore();
     this.accessKeys = this.accessKeyStore();
+    this.policies = policyStore(db);
     this.retained = this.retainedStore();
     this.sessions = this.sessionStore();
   }

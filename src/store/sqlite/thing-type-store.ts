@@ -1,12 +1,12 @@
 /**
  * @module store/sqlite/thing-type-store
  * The `thingTypes` noun of SqliteStore: one row per thing type (table `thing_types`, migration 6),
- * listed by name with the same keyset paging as every other listing (helpers from sqlite-store).
+ * listed by name with the same keyset paging as every other listing (helpers from keyset.ts).
  * It stores what the registry hands it; AWS's rules about thing types live in registry/.
  */
 import type { Database as Db } from 'better-sqlite3';
 import type { ThingTypeRow, ThingTypeStore } from '../store.js';
-import { checkLimit, decodeToken, pickKeyset, prepareKeyset, toPage } from './sqlite-store.js';
+import { checkLimit, decodeToken, pickKeyset, prepareKeyset, toPage } from './keyset.js';
 
 interface ThingTypeRecord {
   thing_type_name: string;
