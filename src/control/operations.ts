@@ -7,8 +7,10 @@
  * of any one operation, so a new operation is one entry here.
  */
 import { invalidRequest, notFound } from '../errors.js';
+import type { CaRegistryApi } from '../registry/ca-registry.js';
 import type { RegistryApi } from '../registry/types.js';
 import { CERTIFICATE_STATUSES } from '../store/store.js';
+import { CA_OPERATIONS } from './ca-operations.js';
 import {
   attributePayload,
   jsonBody,
@@ -41,6 +43,8 @@ export interface OperationRequest {
 
 export interface OperationContext {
   registry: RegistryApi;
+  /** Bring your own CA: CA certificates and registered device certificates. */
+  caRegistry: CaRegistryApi;
   /** The data endpoint every endpoint type answers. */
   endpoint: string;
 }
@@ -273,4 +277,6 @@ export const OPERATIONS: readonly Operation[] = [
       return { things: page.things, nextToken: page.nextToken };
     },
   },
+
+  ...CA_OPERATIONS,
 ];

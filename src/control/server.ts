@@ -10,12 +10,14 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { SigV4Error, verifySigV4 } from '../auth/sigv4.js';
 import { isTopicdError } from '../errors.js';
+import type { CaRegistryApi } from '../registry/ca-registry.js';
 import type { RegistryApi } from '../registry/types.js';
 import type { AccessKeyStore } from '../store/store.js';
 import { OPERATIONS, type HttpMethod, type Operation } from './operations.js';
 
 export interface ControlPlaneDeps {
   registry: RegistryApi;
+  caRegistry: CaRegistryApi;
   /** Where SigV4 secrets come from. */
   accessKeys: AccessKeyStore;
   /** The data endpoint DescribeEndpoint answers. */
@@ -83,7 +85,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Fastif
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'control-plane request');
   });
 
-  const ctx = { registry: deps.registry, endpoint: deps.endpoint };
+  const ctx = { registry: deps.registry, caRegistry: deps.caRegistry, endpoint: deps.endpoint };
   const routes = new Map<string, Route>();
   for (const op of OPERATIONS) {
     app.route({

@@ -23,8 +23,12 @@ storeContract('SqliteStore', async () => SqliteStore.open(freshPath()));
 describe('SqliteStore - file database', () => {
   const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
-  test('sqlite - migrations are numbered 1, 2, ... in order', () => {
-    assert.deepEqual(MIGRATIONS.map((m) => m.version), MIGRATIONS.map((_, i) => i + 1));
+  // A number may be missing (one reserved by another branch): the runner applies every migration
+  // above user_version in order, so only the order matters.
+  test('sqlite - migrations are numbered from 1 in increasing order', () => {
+    const versions = MIGRATIONS.map((m) => m.version);
+    assert.equal(versions[0], 1);
+    versions.slice(1).forEach((v, i) => assert.ok(v > (versions[i] ?? 0), `migration ${v} follows ${versions[i] ?? 0}`));
   });
 
   test('sqlite - opens in WAL mode with every migration applied and the tables made', async () => {
@@ -36,7 +40,7 @@ describe('SqliteStore - file database', () => {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('user_version', { simple: true }), latest);
       const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
-      assert.deepEqual(tables, ['access_keys', 'certificates', 'meta', 'retained', 'session_messages', 'session_subscriptions', 'sessions', 'thing_principals', 'things']);
+      assert.deepEqual(tables, ['access_keys', 'ca_certificates', 'certificates', 'meta', 'retained', 'session_messages', 'session_subscriptions', 'sessions', 'thing_principals', 'things']);
     } finally {
       db.close();
     }

@@ -9,10 +9,11 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { invalidRequest } from '../../errors.js';
 import type {
-  AccessKeyRow, AccessKeyStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, Page, PageRequest, RetainedRow, RetainedStore,
+  AccessKeyRow, AccessKeyStore, CaCertificateStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, Page, PageRequest, RetainedRow, RetainedStore,
   SessionMessageRow, SessionStore, StoredSession,
   Store, ThingFilter, ThingPrincipalStore, ThingRow, ThingStore,
 } from '../store.js';
+import { createCaCertificateStore } from './ca-store.js';
 import { MIGRATIONS } from './migrations.js';
 
 interface ThingRecord {
@@ -24,7 +25,7 @@ interface ThingRecord {
   creation_date: number;
 }
 
-interface CertificateRecord {
+export interface CertificateRecord {
   certificate_id: string;
   certificate_pem: string;
   status: string;
@@ -45,14 +46,14 @@ interface AccessKeyRecord {
   created_at: number;
 }
 
-type Key = readonly (string | number)[];
+export type Key = readonly (string | number)[];
 
 function encodeToken(key: Key): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
 /** Decodes a token into a key of the given column types; anything else is the caller's mistake. */
-function decodeToken(token: string, types: readonly ('string' | 'number')[]): Key {
+export function decodeToken(token: string, types: readonly ('string' | 'number')[]): Key {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -65,13 +66,13 @@ function decodeToken(token: string, types: readonly ('string' | 'number')[]): Ke
   return key as Key;
 }
 
-function checkLimit(limit: number): number {
+export function checkLimit(limit: number): number {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`page limit must be a positive integer, got ${limit}`);
   return limit;
 }
 
 /** Cuts the one extra row a listing fetched to learn whether another page follows. */
-function toPage<R, T>(records: R[], limit: number, toItem: (record: R) => T, keyOf: (record: R) => Key): Page<T> {
+export function toPage<R, T>(records: R[], limit: number, toItem: (record: R) => T, keyOf: (record: R) => Key): Page<T> {
   const more = records.length > limit;
   const rows = more ? records.slice(0, limit) : records;
   const last = rows[rows.length - 1];
@@ -79,7 +80,7 @@ function toPage<R, T>(records: R[], limit: number, toItem: (record: R) => T, key
 }
 
 /** The four statements of one keyset listing: first page or after a key, in either order. */
-interface Keyset<P, R> {
+export interface Keyset<P, R> {
   firstAsc: Statement<[P], R>;
   afterAsc: Statement<[P], R>;
   firstDesc: Statement<[P], R>;
@@ -90,7 +91,7 @@ interface Keyset<P, R> {
  * Prepares a keyset listing. `where` filters (may be empty), `key` is the ordering column list and
  * `keyParams` the matching named parameters, compared as a row value so a composite key pages right.
  */
-function prepareKeyset<P extends object, R>(db: Db, select: string, where: string, key: string, keyParams: string): Keyset<P, R> {
+export function prepareKeyset<P extends object, R>(db: Db, select: string, where: string, key: string, keyParams: string): Keyset<P, R> {
   const sql = (after: '>' | '<' | null, order: 'ASC' | 'DESC'): string => {
     const conditions = [where, after ? `(${key}) ${after} (${keyParams})` : ''].filter((c) => c !== '');
     const orderBy = key.split(',').map((column) => `${column.trim()} ${order}`).join(', ');
@@ -104,7 +105,7 @@ function prepareKeyset<P extends object, R>(db: Db, select: string, where: strin
   };
 }
 
-function pickKeyset<P, R>(keyset: Keyset<P, R>, page: PageRequest): Statement<[P], R> {
+export function pickKeyset<P, R>(keyset: Keyset<P, R>, page: PageRequest): Statement<[P], R> {
   const ascending = page.ascending !== false;
   if (page.after === undefined) return ascending ? keyset.firstAsc : keyset.firstDesc;
   return ascending ? keyset.afterAsc : keyset.afterDesc;
@@ -119,7 +120,7 @@ const toThing = (r: ThingRecord): ThingRow => ({
   creationDate: r.creation_date,
 });
 
-const toCertificate = (r: CertificateRecord): CertificateRow => ({
+export const toCertificate = (r: CertificateRecord): CertificateRow => ({
   certificateId: r.certificate_id,
   certificatePem: r.certificate_pem,
   status: r.status as CertificateStatus,
@@ -169,6 +170,7 @@ export class SqliteStore implements Store {
   readonly things: ThingStore;
   readonly certificates: CertificateStore;
   readonly thingPrincipals: ThingPrincipalStore;
+  readonly caCertificates: CaCertificateStore;
   readonly accessKeys: AccessKeyStore;
   readonly retained: RetainedStore;
   readonly sessions: SessionStore;
@@ -198,6 +200,7 @@ export class SqliteStore implements Store {
     this.things = this.thingStore();
     this.certificates = this.certificateStore();
     this.thingPrincipals = this.thingPrincipalStore();
+    this.caCertificates = createCaCertificateStore(db);
     this.accessKeys = this.accessKeyStore();
     this.retained = this.retainedStore();
     this.sessions = this.sessionStore();
