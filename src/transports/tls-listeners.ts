@@ -21,6 +21,7 @@
  * off. A verified certificate the registry does not know is reported (`noticeUnregistered`), so a CA
  * with auto-registration can register it; its connection is refused all the same.
  */
+import type { X509Certificate } from 'node:crypto';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { ClientCertificateTrust } from '../registry/ca-registry.js';
 import { admitWithoutCa, peerCertificateId } from './principal.js';
@@ -62,6 +63,11 @@ const UNKNOWN_ISSUER: ReadonlySet<string> = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
 ]);
 
+function isCurrent(cert: X509Certificate | undefined): boolean {
+  const now = Date.now();
+  return cert !== undefined && Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
+}
+
 /** What the listeners ask about client certificates beyond the TLS verification. */
 export type CertificateTrust = Pick<ClientCertificateTrust, 'registeredWithoutCa' | 'noticeUnregistered'>;
 
@@ -78,6 +84,8 @@ export function admits(kind: ListenerKind, socket: TLSSocket, trust?: Certificat
     // A certificate that does not verify is a misconfigured device: fail it loudly, not as anonymous.
     const error = socket.authorizationError;
     if (trust === undefined || error === undefined || !UNKNOWN_ISSUER.has(String(error)) || !trust.registeredWithoutCa(certificateId)) return false;
+    // OpenSSL stops at the unknown issuer before it checks the dates: check them here.
+    if (!isCurrent(socket.getPeerX509Certificate())) return false;
     admitWithoutCa(socket);
     return true;
   }

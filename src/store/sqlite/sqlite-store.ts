@@ -80,7 +80,7 @@ export function toPage<R, T>(records: R[], limit: number, toItem: (record: R) =>
 }
 
 /** The four statements of one keyset listing: first page or after a key, in either order. */
-export interface Keyset<P, R> {
+interface Keyset<P, R> {
   firstAsc: Statement<[P], R>;
   afterAsc: Statement<[P], R>;
   firstDesc: Statement<[P], R>;
