@@ -128,6 +128,8 @@ describe('byo-ca - bring your own CA', () => {
     assert.deepEqual([certificateDescription?.caCertificateId, certificateDescription?.status, certificateDescription?.certificateMode], [caId, 'ACTIVE', 'DEFAULT']);
     const byCa = await topicd.iot.send(new ListCertificatesByCACommand({ caCertificateId: caId }));
     assert.deepEqual(byCa.certificates?.map((c) => c.certificateId), [registered.certificateId]);
+    await rejectsWith(topicd.iot.send(new ListCertificatesByCACommand({ caCertificateId: 'not-an-id' })), 'InvalidRequestException');
+    await rejectsWith(topicd.iot.send(new ListCACertificatesCommand({ pageSize: 251 })), 'InvalidRequestException');
 
     await mqttAccepted(device, 'fleet-device');
     assert.equal(await httpsPublish(device), '200');
