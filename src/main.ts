@@ -8,23 +8,25 @@ import { DATABASE_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from './c
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { OpenAuthorizer, PlainListenerAuthorizer, principalKey } from './auth/authorizer.js';
 import { Broker, AWS_BROKER_OPTIONS } from './broker/broker.js';
 import { AWS_LIMITS } from './broker/limits.js';
+import { publishCertificateRegistered } from './broker/certificate-events.js';
 import { LifecycleEvents } from './broker/lifecycle.js';
 import { createControlPlane } from './control/server.js';
 import { TopicdError } from './errors.js';
 import { createLogger } from './observe/logger.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { AccessKeyRegistry, accountIdFor, ensureAdminCredentials } from './registry/access-keys.js';
+import { CaRegistry } from './registry/ca-registry.js';
 import { Registry } from './registry/registry.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { ConnectionIndex } from './transports/connection-index.js';
 import { createHttpsPublishServer, requestsInFlight } from './transports/https-publish.js';
 import { serveMqtt } from './transports/mqtt-transport.js';
 import { principalOf } from './transports/principal.js';
-import { createDataListener, type DataProtocol, type ListenerKind } from './transports/tls-listeners.js';
+import { createDataListener, setTrustedCas, type DataProtocol, type ListenerKind } from './transports/tls-listeners.js';
 import { createWebSocketGateway, createWebSocketOnlyServer } from './transports/websocket.js';
 
 export interface ListenerPorts {
@@ -99,6 +101,8 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     await registry.init();
 
     const onError = (err: unknown, context: string): void => log.error({ err, context }, 'unexpected error');
+    const caRegistry = new CaRegistry({ store, registry, onError: (err) => onError(err, 'ca-registry') });
+    await caRegistry.init();
     const broker = new Broker(AWS_BROKER_OPTIONS, { retainedStore: store.retained, sessionStore: store.sessions, onStoreError: onError });
     await broker.loadRetained();
     await broker.loadSessions();
@@ -153,8 +157,20 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       if (principal) serveMqtt(socket, principal, mqttDeps);
       else socket.destroy();
     };
-    const material = { cert: server.certPem, key: server.keyPem, ca: [ca.rootCertificatePem] };
-    const makeListener = (kind: ListenerKind): NetServer => createDataListener(kind, material, route(kind));
+    // Client certificates verify against topicd's root and every ACTIVE registered CA (bring your own CA).
+    const material = () => ({ cert: server.certPem, key: server.keyPem, ca: [ca.rootCertificatePem, ...caRegistry.activeCaPems()] });
+    const tlsListeners: TlsServer[] = [];
+    const makeListener = (kind: ListenerKind): TlsServer => {
+      const listener = createDataListener(kind, material(), route(kind), caRegistry);
+      tlsListeners.push(listener);
+      return listener;
+    };
+    caRegistry.onTrustChange(() => {
+      const next = material();
+      for (const listener of tlsListeners) setTrustedCas(listener, next);
+    });
+    // AWS: just-in-time registration announces the new PENDING_ACTIVATION certificate.
+    caRegistry.onCertificateRegistered((event) => publishCertificateRegistered(broker, event));
 
     const warnings: string[] = [];
     const httpsListener = makeListener('https');
@@ -193,7 +209,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     }
 
     const control = await createControlPlane({
-      registry, accessKeys: store.accessKeys, accessKeyRegistry, endpoint: config.endpoint, region: config.region, accountId,
+      registry, caRegistry, accessKeys: store.accessKeys, accessKeyRegistry, endpoint: config.endpoint, region: config.region, accountId,
       // fastify logs each listen at info; the banner already says it, so at the default level the
       // control plane speaks from warn up.
       logger: log.child({ part: 'control' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),

@@ -1,10 +1,12 @@
 /**
  * @module cli/cert-commands
- * `topicd cert list|describe|set-status` over the control-plane API (ListCertificates,
- * DescribeCertificate, UpdateCertificate).
+ * `topicd cert list|describe|set-status|register` over the control-plane API (ListCertificates,
+ * DescribeCertificate, UpdateCertificate, RegisterCertificate and RegisterCertificateWithoutCA).
  */
 import { Argument, InvalidArgumentError, type Command } from 'commander';
+import { readPemFile } from './ca-commands.js';
 import { controlClient, type GlobalOptions } from './context.js';
+import { CliError } from './errors.js';
 import { formatTable, isoDate, printJson } from './output.js';
 
 /** The statuses UpdateCertificate accepts from a user (AWS rejects PENDING_* and REGISTER_INACTIVE is deprecated). */
@@ -49,5 +51,22 @@ export function registerCertCommands(program: Command): void {
       const { client } = await controlClient(command.optsWithGlobals<GlobalOptions>());
       await client.updateCertificate(id, status);
       process.stdout.write(`certificate ${id} is now ${status}\n`);
+    });
+
+  cert.command('register')
+    .description('register a certificate made by your own CA (RegisterCertificate); prints {"certificateArn", "certificateId"}')
+    .requiredOption('--cert <file>', 'the device certificate (PEM)')
+    .option('--ca-cert <file>', 'its CA certificate (PEM), registered with `topicd ca register`; found among the registered CAs when absent')
+    .option('--without-ca', 'register it without a CA (RegisterCertificateWithoutCA, SNI_ONLY): its issuer need not be known')
+    .option('--active', 'register it ACTIVE (default: INACTIVE)')
+    .action(async (options: { cert: string; caCert?: string; withoutCa?: boolean; active?: boolean }, command: Command) => {
+      if (options.withoutCa && options.caCert !== undefined) throw new CliError('--without-ca and --ca-cert exclude each other');
+      const certificatePem = readPemFile(options.cert, '--cert');
+      const caCertificatePem = options.caCert === undefined ? undefined : readPemFile(options.caCert, '--ca-cert');
+      const status = options.active ? 'ACTIVE' : 'INACTIVE';
+      const { client } = await controlClient(command.optsWithGlobals<GlobalOptions>());
+      printJson(options.withoutCa
+        ? await client.registerCertificateWithoutCa(certificatePem, status)
+        : await client.registerCertificate(certificatePem, caCertificatePem, status));
     });
 }

@@ -104,6 +104,26 @@ export interface AuthResult {
   decidedBy?: DecidingStatement;
 }
 
+export interface RegisteredCertificate {
+  certificateArn: string;
+  certificateId: string;
+}
+
+export interface CaCertificateSummary {
+  certificateArn: string;
+  certificateId: string;
+  status: string;
+  creationDate?: number;
+}
+
+export interface RegisterCaCertificateInput {
+  caCertificate: string;
+  verificationCertificate?: string | undefined;
+  certificateMode?: 'DEFAULT' | 'SNI_ONLY' | undefined;
+  setAsActive: boolean;
+  allowAutoRegistration: boolean;
+}
+
 export class ControlClient {
   readonly url: URL;
   private readonly signer: SignatureV4;
@@ -228,6 +248,35 @@ export class ControlClient {
 
   updateCertificate(certificateId: string, newStatus: string): Promise<unknown> {
     return this.request('PUT', `/certificates/${segment(certificateId)}`, { query: { newStatus } });
+  }
+
+  // ---- bring your own CA ----
+
+  getRegistrationCode(): Promise<{ registrationCode: string }> {
+    return this.request('GET', '/registrationcode');
+  }
+
+  registerCaCertificate(input: RegisterCaCertificateInput): Promise<RegisteredCertificate> {
+    return this.request('POST', '/cacertificate', {
+      query: { setAsActive: input.setAsActive, allowAutoRegistration: input.allowAutoRegistration },
+      body: { caCertificate: input.caCertificate, verificationCertificate: input.verificationCertificate, certificateMode: input.certificateMode },
+    });
+  }
+
+  listAllCaCertificates(): Promise<CaCertificateSummary[]> {
+    return this.listAll<CaCertificateSummary>('/cacertificates', 'certificates', { token: 'marker', next: 'nextMarker', size: 'pageSize' });
+  }
+
+  updateCaCertificate(certificateId: string, newStatus: string): Promise<unknown> {
+    return this.request('PUT', `/cacertificate/${segment(certificateId)}`, { query: { newStatus } });
+  }
+
+  registerCertificate(certificatePem: string, caCertificatePem: string | undefined, status: string): Promise<RegisteredCertificate> {
+    return this.request('POST', '/certificate/register', { body: { certificatePem, caCertificatePem, status } });
+  }
+
+  registerCertificateWithoutCa(certificatePem: string, status: string): Promise<RegisteredCertificate> {
+    return this.request('POST', '/certificate/register-no-ca', { body: { certificatePem, status } });
   }
 
   attachThingPrincipal(thingName: string, principal: string): Promise<unknown> {

@@ -3,7 +3,7 @@
  * @module cli/main
  * The `topicd` command: `start` runs topicd; the others talk to a running topicd found through
  * `--data-dir` (DATA/runtime.json and DATA/credentials): describe-endpoint, thing, cert, policy,
- * access-key
+ * access-key, ca
  * over the control-plane API, and sub/pub over MQTT. Every failure is one line `topicd: ...` on stderr and a
  * non-zero exit, never a stack trace (TOPICD_DEBUG=1 adds one, for bug reports).
  */
@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { isTopicdError } from '../errors.js';
 import { registerAccessKeyCommands } from './access-key-commands.js';
+import { registerCaCommands } from './ca-commands.js';
 import { registerCertCommands } from './cert-commands.js';
 import { controlClient, type GlobalOptions } from './context.js';
 import { CliError, ControlError, ControlUnreachableError } from './errors.js';
@@ -84,6 +85,7 @@ export function buildProgram(state: { serving: boolean }): Command {
   registerThingCommands(program);
   registerCertCommands(program);
   registerPolicyCommands(program);
+  registerCaCommands(program);
   registerMqttCommands(program);
   registerAccessKeyCommands(program);
   return program;

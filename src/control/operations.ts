@@ -8,9 +8,11 @@
  */
 import { invalidRequest, notFound } from '../errors.js';
 import type { AccessKeyRegistryApi } from '../registry/access-keys.js';
+import type { CaRegistryApi } from '../registry/ca-registry.js';
 import type { RegistryApi } from '../registry/types.js';
 import { CERTIFICATE_STATUSES } from '../store/store.js';
 import { ACCESS_KEY_OPERATIONS } from './access-key-operations.js';
+import { CA_OPERATIONS } from './ca-operations.js';
 import { THING_TYPE_OPERATIONS } from './thing-type-operations.js';
 import {
   MAX_PAGE,
@@ -48,6 +50,8 @@ export interface OperationRequest {
 
 export interface OperationContext {
   registry: RegistryApi;
+  /** Bring your own CA: CA certificates and registered device certificates. */
+  caRegistry: CaRegistryApi;
   /** The data endpoint every endpoint type answers. */
   endpoint: string;
   /** topicd's access keys (the /topicd/access-keys extension). */
@@ -275,6 +279,7 @@ const REGISTRY_OPERATIONS: readonly Operation[] = [
 
   ...THING_TYPE_OPERATIONS,
   ...ACCESS_KEY_OPERATIONS,
+  ...CA_OPERATIONS,
 ];
 
 /** Every operation the control plane serves. */

@@ -11,12 +11,14 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { SigV4Error, verifySigV4 } from '../auth/sigv4.js';
 import { isTopicdError } from '../errors.js';
 import { AccessKeyRegistry, type AccessKeyRegistryApi } from '../registry/access-keys.js';
+import type { CaRegistryApi } from '../registry/ca-registry.js';
 import type { RegistryApi } from '../registry/types.js';
 import type { AccessKeyStore } from '../store/store.js';
 import { OPERATIONS, type HttpMethod, type Operation } from './operations.js';
 
 export interface ControlPlaneDeps {
   registry: RegistryApi;
+  caRegistry: CaRegistryApi;
   /** Where SigV4 secrets come from. */
   accessKeys: AccessKeyStore;
   /** Serves /topicd/access-keys; by default one over `accessKeys` (main passes its own to hear deletions). */
@@ -88,7 +90,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Fastif
 
   const accessKeyRegistry = deps.accessKeyRegistry
     ?? new AccessKeyRegistry({ keys: deps.accessKeys, arn: (id) => deps.registry.accessKeyArn(id) });
-  const ctx = { registry: deps.registry, endpoint: deps.endpoint, accessKeys: accessKeyRegistry };
+  const ctx = { registry: deps.registry, caRegistry: deps.caRegistry, endpoint: deps.endpoint, accessKeys: accessKeyRegistry };
   const routes = new Map<string, Route>();
   for (const op of OPERATIONS) {
     app.route({

@@ -263,7 +263,8 @@ export class Registry implements RegistryApi {
 
   private async register(issued: IssuedCertificate, setAsActive: boolean): Promise<CreatedCertificate> {
     const now = this.clock();
-    const row: CertificateRow = {
+    // Serials are random, so the same DER twice means a broken CA, not a user mistake.
+    const arn = await this.insertCertificate({
       certificateId: issued.certificateId,
       certificatePem: issued.certificatePem,
       status: setAsActive ? 'ACTIVE' : 'INACTIVE',
@@ -276,12 +277,31 @@ export class Registry implements RegistryApi {
       notAfter: issued.notAfter,
       customerVersion: 1,
       generationId: randomUUID(),
-    };
+    });
+    return { certificateArn: arn, certificateId: issued.certificateId, certificatePem: issued.certificatePem };
+  }
+
+  /**
+   * Stores a new certificate and tracks its status; resolves its ARN. Also the door for certificates
+   * topicd did not issue (RegisterCertificate, auto-registration: registry/ca-registry.ts).
+   * AWS: registering the same certificate twice is ResourceAlreadyExistsException.
+   */
+  async insertCertificate(row: CertificateRow): Promise<string> {
     const arn = this.certificateArn(row.certificateId);
-    // Serials are random, so the same DER twice means a broken CA, not a user mistake.
     if (!(await this.store.certificates.insert(row))) throw alreadyExists('The certificate is already registered.', row.certificateId, arn);
     this.statuses.set(row.certificateId, row.status);
-    return { certificateArn: arn, certificateId: row.certificateId, certificatePem: row.certificatePem };
+    return arn;
+  }
+
+  /** A certificate as ListCertificates (and ListCertificatesByCA) show it. */
+  certificateSummary(row: CertificateRow): CertificateSummary {
+    return {
+      certificateArn: this.certificateArn(row.certificateId),
+      certificateId: row.certificateId,
+      status: row.status,
+      certificateMode: row.certificateMode,
+      creationDate: seconds(row.creationDate),
+    };
   }
 
   async describeCertificate(certificateId: string): Promise<CertificateDescription> {
@@ -306,13 +326,7 @@ export class Registry implements RegistryApi {
   async listCertificates(input: ListCertificatesInput): Promise<{ certificates: CertificateSummary[]; nextMarker?: string }> {
     const limit = checkPageSize(input.pageSize, 'pageSize', LIST_CERTIFICATES_MAX, LIST_CERTIFICATES_DEFAULT);
     const page = await this.store.certificates.list({ after: input.marker, limit, ascending: input.isAscendingOrder === true });
-    const certificates = page.items.map((row) => ({
-      certificateArn: this.certificateArn(row.certificateId),
-      certificateId: row.certificateId,
-      status: row.status,
-      certificateMode: row.certificateMode,
-      creationDate: seconds(row.creationDate),
-    }));
+    const certificates = page.items.map((row) => this.certificateSummary(row));
     return page.next === null ? { certificates } : { certificates, nextMarker: page.next };
   }
 

@@ -282,6 +282,48 @@ export interface SessionStore {
   dequeue(clientId: string, seq: number): Promise<void>;
 }
 
+export type CaCertificateStatus = 'ACTIVE' | 'INACTIVE';
+export type AutoRegistrationStatus = 'ENABLE' | 'DISABLE';
+
+/** A CA certificate registered with RegisterCACertificate (bring your own CA). */
+export interface CaCertificateRow {
+  /** Lowercase hex SHA-256 of the DER. */
+  certificateId: string;
+  certificatePem: string;
+  status: CaCertificateStatus;
+  autoRegistrationStatus: AutoRegistrationStatus;
+  ownedBy: string;
+  certificateMode: 'DEFAULT' | 'SNI_ONLY';
+  /** AWS's RegistrationConfig {templateBody, roleArn, templateName} as JSON, or null. Kept, not acted on. */
+  registrationConfig: string | null;
+  /** Epoch milliseconds. */
+  creationDate: number;
+  lastModifiedDate: number;
+  /** Validity, epoch milliseconds. */
+  notBefore: number;
+  notAfter: number;
+  customerVersion: number;
+  generationId: string;
+}
+
+export interface CaCertificateStore {
+  get(certificateId: string): Promise<CaCertificateRow | undefined>;
+  /** Inserts; resolves false (and changes nothing) when the id is taken. */
+  insert(ca: CaCertificateRow): Promise<boolean>;
+  /** Replaces the row with the same id; resolves false when it does not exist. */
+  update(ca: CaCertificateRow): Promise<boolean>;
+  delete(certificateId: string): Promise<boolean>;
+  /** Ordered by creation date (then id). */
+  list(page: PageRequest): Promise<Page<CaCertificateRow>>;
+  /** Every registered CA (the registry keeps them in memory for the TLS trust list). */
+  all(): Promise<CaCertificateRow[]>;
+  /** Certificates whose caCertificateId is this CA, ordered by creation date (then id). */
+  certificatesOf(caCertificateId: string, page: PageRequest): Promise<Page<CertificateRow>>;
+  countCertificatesOf(caCertificateId: string): Promise<number>;
+  /** Ids of the certificates registered without a CA (certificateMode SNI_ONLY, no caCertificateId). */
+  certificateIdsWithoutCa(): Promise<string[]>;
+}
+
 /** Small named values topicd keeps (the account id made at the first start, ...). */
 export interface MetaStore {
   get(key: string): Promise<string | undefined>;
@@ -294,6 +336,7 @@ export interface Store {
   readonly thingTypes: ThingTypeStore;
   readonly certificates: CertificateStore;
   readonly thingPrincipals: ThingPrincipalStore;
+  readonly caCertificates: CaCertificateStore;
   readonly accessKeys: AccessKeyStore;
   readonly policies: PolicyStore;
   readonly retained: RetainedStore;

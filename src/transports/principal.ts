@@ -8,15 +8,34 @@ import type { Principal } from '../auth/authorizer.js';
 import { certificateIdOf } from '../pki/certificate-id.js';
 
 const principals = new WeakMap<TLSSocket, Principal | null>();
+const certificateIds = new WeakMap<TLSSocket, string | null>();
+/** Sockets whose certificate did not verify but is registered without a CA (see tls-listeners `admits`). */
+const admittedWithoutCa = new WeakSet<TLSSocket>();
 
-/** The certificate principal of a verified TLS peer, or null when it presented none. */
+/** The certificate id of the peer's certificate, verified or not, or null when it presented none. */
+export function peerCertificateId(socket: TLSSocket): string | null {
+  let id = certificateIds.get(socket);
+  if (id !== undefined) return id;
+  const cert = socket.getPeerX509Certificate();
+  id = cert ? certificateIdOf(cert.raw) : null;
+  certificateIds.set(socket, id);
+  return id;
+}
+
+/**
+ * Marks a socket whose certificate did not verify as one the registry decides by certificate id
+ * (AWS: a certificate registered without a CA, SNI_ONLY): `principalOf` then names it.
+ */
+export function admitWithoutCa(socket: TLSSocket): void {
+  admittedWithoutCa.add(socket);
+}
+
+/** The certificate principal of a verified (or admitted, see `admitWithoutCa`) TLS peer, or null when it has none. */
 export function principalOf(socket: TLSSocket): Principal | null {
   let principal = principals.get(socket);
   if (principal !== undefined) return principal;
-  const cert = socket.authorized ? socket.getPeerX509Certificate() : undefined;
-  principal = cert
-    ? { kind: 'certificate', certificateId: certificateIdOf(cert.raw), sourceIp: socket.remoteAddress ?? '' }
-    : null;
+  const certificateId = socket.authorized || admittedWithoutCa.has(socket) ? peerCertificateId(socket) : null;
+  principal = certificateId === null ? null : { kind: 'certificate', certificateId, sourceIp: socket.remoteAddress ?? '' };
   principals.set(socket, principal);
   return principal;
 }

@@ -13,8 +13,18 @@
  * (`x-amzn-*-ca`, which promise X.509) without a verified certificate, is cut off as on the other ports.
  * A client that offers several protocols (curl offers `h2,http/1.1`) gets the one we serve; h2 is
  * never picked, and a handshake is only refused when its offer holds nothing we serve.
+ *
+ * Bring your own CA: the trusted CAs are topicd's root plus the ACTIVE registered CAs, swapped live
+ * (`setTrustedCas`) when that set changes. A certificate registered without a CA (SNI_ONLY) cannot
+ * verify, so every listener finishes the handshake (rejectUnauthorized false) and `admits` decides:
+ * such a certificate goes on to the registry's status check by its id, any other unverified one is cut
+ * off. A verified certificate the registry does not know is reported (`noticeUnregistered`), so a CA
+ * with auto-registration can register it; its connection is refused all the same.
  */
+import type { X509Certificate } from 'node:crypto';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import type { ClientCertificateTrust } from '../registry/ca-registry.js';
+import { admitWithoutCa, peerCertificateId } from './principal.js';
 
 export const ALPN_HTTP = 'x-amzn-http-ca';
 export const ALPN_MQTT = 'x-amzn-mqtt-ca';
@@ -47,15 +57,39 @@ export function protocolOf(kind: ListenerKind, socket: TLSSocket): DataProtocol 
 /** AWS: MQTT over WSS on 443 needs no client certificate (SigV4 instead); see the module note. */
 const CERTIFICATE_OPTIONAL: ReadonlySet<ListenerKind> = new Set(['alpn', 'ws']);
 
+/** The verification failures of a certificate whose issuer is unknown (as one registered without a CA is). */
+const UNKNOWN_ISSUER: ReadonlySet<string> = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
+]);
+
+function isCurrent(cert: X509Certificate | undefined): boolean {
+  const now = Date.now();
+  return cert !== undefined && Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
+}
+
+/** What the listeners ask about client certificates beyond the TLS verification. */
+export type CertificateTrust = Pick<ClientCertificateTrust, 'registeredWithoutCa' | 'noticeUnregistered'>;
+
 /**
- * Whether a handshaken socket may be served: a verified certificate always; on the listeners where a
- * certificate is optional, also a peer that presented none and speaks plain HTTP (no AWS ALPN name).
+ * Whether a handshaken socket may be served: a verified certificate always; an unverified one only
+ * when its issuer is unknown and it is registered without a CA (AWS: SNI_ONLY); on the listeners
+ * where a certificate is optional, also a peer that presented none and speaks plain HTTP (no AWS ALPN
+ * name).
  */
-export function admits(kind: ListenerKind, socket: TLSSocket): boolean {
+export function admits(kind: ListenerKind, socket: TLSSocket, trust?: CertificateTrust): boolean {
   if (socket.authorized) return true;
+  const certificateId = peerCertificateId(socket);
+  if (certificateId !== null) {
+    // A certificate that does not verify is a misconfigured device: fail it loudly, not as anonymous.
+    const error = socket.authorizationError;
+    if (trust === undefined || error === undefined || !UNKNOWN_ISSUER.has(String(error)) || !trust.registeredWithoutCa(certificateId)) return false;
+    // OpenSSL stops at the unknown issuer before it checks the dates: check them here.
+    if (!isCurrent(socket.getPeerX509Certificate())) return false;
+    admitWithoutCa(socket);
+    return true;
+  }
   if (!CERTIFICATE_OPTIONAL.has(kind)) return false;
-  // A certificate that does not verify is a misconfigured device: fail it loudly, not as anonymous.
-  if (socket.getPeerX509Certificate() !== undefined) return false;
   return socket.alpnProtocol !== ALPN_HTTP && socket.alpnProtocol !== ALPN_MQTT;
 }
 
@@ -66,31 +100,44 @@ export interface TlsMaterial {
   ca: string[];
 }
 
+/** Replaces a listener's trusted CAs; connections made from now on are verified against them. */
+export function setTrustedCas(server: TlsServer, material: TlsMaterial): void {
+  server.setSecureContext({ cert: material.cert, key: material.key, ca: material.ca, minVersion: 'TLSv1.2' });
+}
+
 export function createDataListener(
   kind: ListenerKind,
   material: TlsMaterial,
   onSocket: (socket: TLSSocket, protocol: DataProtocol) => void,
+  trust?: CertificateTrust,
 ): TlsServer {
   const options: TlsOptions = {
     cert: material.cert,
     key: material.key,
     ca: material.ca,
     requestCert: true,
-    // Where a certificate is optional, the handshake lets every peer finish and `admits` decides.
-    rejectUnauthorized: !CERTIFICATE_OPTIONAL.has(kind),
+    // Every handshake finishes and `admits` decides (see the module note).
+    rejectUnauthorized: false,
     minVersion: 'TLSv1.2',
     // Small MQTT packets and HTTPS answers must not wait for Nagle's algorithm (40 ms delayed ACKs).
     noDelay: true,
     ALPNCallback: ({ protocols }) => chooseAlpn(kind, protocols),
   };
   const server = createTlsServer(options, (socket) => {
-    if (!admits(kind, socket)) {
+    if (!admits(kind, socket, trust)) {
       socket.destroy();
       return;
     }
+    const certificateId = socket.authorized ? peerCertificateId(socket) : null;
+    if (certificateId !== null && trust !== undefined) {
+      trust.noticeUnregistered(certificateId, () => {
+        const peer = socket.getPeerCertificate(true);
+        return { certificate: peer.raw, issuer: peer.issuerCertificate?.raw };
+      });
+    }
     onSocket(socket, protocolOf(kind, socket));
   });
-  // A failed handshake (no certificate, another CA, no protocol we serve) concerns that client only.
+  // A failed handshake (no protocol we serve, a broken client) concerns that client only.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
   return server;
 }

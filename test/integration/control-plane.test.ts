@@ -42,6 +42,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { FastifyInstance } from 'fastify';
 import { SigV4Error, verifyPresignedUrl } from '../../src/auth/sigv4.js';
 import { createControlPlane } from '../../src/control/server.js';
+import { CaRegistry } from '../../src/registry/ca-registry.js';
 import { CertificateAuthority } from '../../src/pki/certificate-authority.js';
 import { x509 } from '../../src/pki/x509.js';
 import { accountIdFor, ensureAdminCredentials } from '../../src/registry/access-keys.js';
@@ -61,6 +62,7 @@ interface Rig {
   dataDir: string;
   store: SqliteStore;
   registry: Registry;
+  caRegistry: CaRegistry;
   app: FastifyInstance;
   url: string;
   port: number;
@@ -77,13 +79,15 @@ async function startRig(): Promise<Rig> {
   const credentials = await ensureAdminCredentials(store, dataDir);
   const registry = new Registry({ store, ca, accountId, region: REGION });
   await registry.init();
-  const app = await createControlPlane({ registry, accessKeys: store.accessKeys, endpoint: ENDPOINT, region: REGION, accountId });
+  const caRegistry = new CaRegistry({ store, registry });
+  await caRegistry.init();
+  const app = await createControlPlane({ registry, caRegistry, accessKeys: store.accessKeys, endpoint: ENDPOINT, region: REGION, accountId });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   assert.ok(address && typeof address === 'object');
   const url = `http://127.0.0.1:${address.port}`;
   const iot = new IoTClient({ endpoint: url, region: REGION, credentials, maxAttempts: 1 });
-  return { dataDir, store, registry, app, url, port: address.port, credentials, iot, accountId };
+  return { dataDir, store, registry, caRegistry, app, url, port: address.port, credentials, iot, accountId };
 }
 
 async function stopRig(rig: Rig): Promise<void> {
@@ -595,7 +599,7 @@ describe('control plane - unexpected errors', () => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     }) as RegistryApi;
-    broken = await createControlPlane({ registry, accessKeys: rig.store.accessKeys, endpoint: ENDPOINT, region: REGION, accountId: rig.accountId, logger: false });
+    broken = await createControlPlane({ registry, caRegistry: rig.caRegistry, accessKeys: rig.store.accessKeys, endpoint: ENDPOINT, region: REGION, accountId: rig.accountId, logger: false });
     await broken.listen({ port: 0, host: '127.0.0.1' });
   });
   after(async () => {

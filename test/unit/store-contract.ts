@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isTopicdError } from '../../src/errors.js';
-import type { AccessKeyRow, CertificateRow, Page, PageRequest, PolicyRow, PolicyVersionRow, Store, ThingRow, ThingTypeRow } from '../../src/store/store.js';
+import type { AccessKeyRow, CaCertificateRow, CertificateRow, Page, PageRequest, PolicyRow, PolicyVersionRow, Store, ThingRow, ThingTypeRow } from '../../src/store/store.js';
 
 const thing = (thingName: string, over: Partial<ThingRow> = {}): ThingRow => ({
   thingName,
@@ -46,6 +46,23 @@ const cert = (n: number, over: Partial<CertificateRow> = {}): CertificateRow => 
   notAfter: 2_524_607_999_000,
   customerVersion: 1,
   generationId: `gen-${n}`,
+  ...over,
+});
+
+const caCert = (n: number, over: Partial<CaCertificateRow> = {}): CaCertificateRow => ({
+  certificateId: hex(n),
+  certificatePem: `-----BEGIN CERTIFICATE-----\nca${n}\n-----END CERTIFICATE-----\n`,
+  status: 'ACTIVE',
+  autoRegistrationStatus: 'DISABLE',
+  ownedBy: '123456789012',
+  certificateMode: 'DEFAULT',
+  registrationConfig: null,
+  creationDate: 1_700_000_000_000 + n,
+  lastModifiedDate: 1_700_000_000_000 + n,
+  notBefore: 1_700_000_000_000,
+  notAfter: 2_524_607_999_000,
+  customerVersion: 1,
+  generationId: `ca-gen-${n}`,
   ...over,
 });
 
@@ -270,6 +287,63 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         await store.certificates.setStatus(hex(1), 'REVOKED', 5);
         const statuses = (await store.certificates.listStatuses()).sort((a, b) => a.certificateId.localeCompare(b.certificateId));
         assert.deepEqual(statuses, [{ certificateId: hex(1), status: 'REVOKED' }, { certificateId: hex(2), status: 'INACTIVE' }]);
+      });
+    });
+
+    describe('caCertificates', () => {
+      test('caCertificates - insert then get returns the same row; a known id resolves false; unknown is undefined', async () => {
+        const row = caCert(1, { status: 'INACTIVE', autoRegistrationStatus: 'ENABLE', registrationConfig: '{"templateName":"t"}', certificateMode: 'SNI_ONLY' });
+        assert.equal(await store.caCertificates.insert(row), true);
+        assert.deepEqual(await store.caCertificates.get(hex(1)), row);
+        assert.equal(await store.caCertificates.insert(caCert(1, { status: 'ACTIVE' })), false);
+        assert.equal((await store.caCertificates.get(hex(1)))?.status, 'INACTIVE');
+        assert.equal(await store.caCertificates.get(hex(2)), undefined);
+      });
+      test('caCertificates - update replaces the row; unknown resolves false', async () => {
+        await store.caCertificates.insert(caCert(1));
+        const next = caCert(1, { status: 'INACTIVE', autoRegistrationStatus: 'ENABLE', lastModifiedDate: 5, customerVersion: 2, generationId: 'g2' });
+        assert.equal(await store.caCertificates.update(next), true);
+        assert.deepEqual(await store.caCertificates.get(hex(1)), next);
+        assert.equal(await store.caCertificates.update(caCert(2)), false);
+        assert.equal(await store.caCertificates.get(hex(2)), undefined);
+      });
+      test('caCertificates - delete; unknown resolves false', async () => {
+        await store.caCertificates.insert(caCert(1));
+        assert.equal(await store.caCertificates.delete(hex(1)), true);
+        assert.equal(await store.caCertificates.get(hex(1)), undefined);
+        assert.equal(await store.caCertificates.delete(hex(1)), false);
+      });
+      test('caCertificates - list and all by creation date then id, both orders, all page sizes', async () => {
+        const rows = [caCert(5, { creationDate: 10 }), caCert(3, { creationDate: 30 }), caCert(1, { creationDate: 20 }), caCert(4, { creationDate: 20 })];
+        for (const r of rows) await store.caCertificates.insert(r);
+        const order = [hex(5), hex(1), hex(4), hex(3)];
+        for (const limit of [1, 2, 3, 4, 250]) {
+          assert.deepEqual((await all((p) => store.caCertificates.list(p), limit)).map((c) => c.certificateId), order, `limit ${limit}`);
+          assert.deepEqual((await all((p) => store.caCertificates.list(p), limit, false)).map((c) => c.certificateId), [...order].reverse());
+        }
+        assert.deepEqual((await store.caCertificates.all()).map((c) => c.certificateId), order);
+        await assert.rejects(store.caCertificates.list({ limit: 1, after: '%%%' }), isInvalidRequest);
+      });
+      test('caCertificates - certificatesOf and countCertificatesOf see only the CA\'s certificates, paged', async () => {
+        const ca = hex(900);
+        const mine = [cert(3, { caCertificateId: ca, creationDate: 30 }), cert(1, { caCertificateId: ca, creationDate: 20 }), cert(2, { caCertificateId: ca, creationDate: 20 })];
+        for (const r of [...mine, cert(4), cert(5, { caCertificateId: null, certificateMode: 'SNI_ONLY' })]) await store.certificates.insert(r);
+        const order = [hex(1), hex(2), hex(3)];
+        for (const limit of [1, 2, 3, 250]) {
+          assert.deepEqual((await all((p) => store.caCertificates.certificatesOf(ca, p), limit)).map((c) => c.certificateId), order, `limit ${limit}`);
+          assert.deepEqual((await all((p) => store.caCertificates.certificatesOf(ca, p), limit, false)).map((c) => c.certificateId), [...order].reverse());
+        }
+        assert.deepEqual((await store.caCertificates.certificatesOf(ca, { limit: 1 })).items, [mine[1]]);
+        assert.equal(await store.caCertificates.countCertificatesOf(ca), 3);
+        assert.equal(await store.caCertificates.countCertificatesOf(hex(901)), 0);
+        assert.deepEqual((await store.caCertificates.certificatesOf(hex(901), { limit: 5 })).items, []);
+      });
+      test('caCertificates - certificateIdsWithoutCa lists the SNI_ONLY certificates that name no CA', async () => {
+        assert.deepEqual(await store.caCertificates.certificateIdsWithoutCa(), []);
+        await store.certificates.insert(cert(1, { caCertificateId: null, certificateMode: 'SNI_ONLY' }));
+        await store.certificates.insert(cert(2));
+        await store.certificates.insert(cert(3, { caCertificateId: null, certificateMode: 'SNI_ONLY', status: 'INACTIVE' }));
+        assert.deepEqual((await store.caCertificates.certificateIdsWithoutCa()).sort(), [hex(1), hex(3)]);
       });
     });
 

@@ -132,6 +132,29 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 5,
+    sql: `
+      CREATE TABLE ca_certificates (
+        certificate_id           TEXT PRIMARY KEY,
+        certificate_pem          TEXT NOT NULL,
+        status                   TEXT NOT NULL,
+        auto_registration_status TEXT NOT NULL,
+        owned_by                 TEXT NOT NULL,
+        certificate_mode         TEXT NOT NULL,
+        registration_config      TEXT,
+        creation_date            INTEGER NOT NULL,
+        last_modified_date       INTEGER NOT NULL,
+        not_before               INTEGER NOT NULL,
+        not_after                INTEGER NOT NULL,
+        customer_version         INTEGER NOT NULL,
+        generation_id            TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX ca_certificates_by_creation ON ca_certificates (creation_date, certificate_id);
+      -- ListCertificatesByCA and DeleteCACertificate's conflict check.
+      CREATE INDEX certificates_by_ca ON certificates (ca_certificate_id, creation_date, certificate_id);
+    `,
+  },
+  {
     version: 6,
     sql: `
       CREATE TABLE thing_types (

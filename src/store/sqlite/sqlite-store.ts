@@ -10,12 +10,13 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import type {
-  AccessKeyRow, AccessKeyStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, PageRequest, PolicyStore, RetainedRow, RetainedStore,
+  AccessKeyRow, AccessKeyStore, CaCertificateStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, PageRequest, PolicyStore, RetainedRow, RetainedStore,
   SessionMessageRow, SessionStore, StoredSession,
   Store, ThingFilter, ThingPrincipalStore, ThingRow, ThingStore, ThingTypeStore,
 } from '../store.js';
 import { durableAtTurnEnd } from '../../turn.js';
 import { checkLimit, decodeToken, pickKeyset, prepareKeyset, toPage } from './keyset.js';
+import { createCaCertificateStore } from './ca-store.js';
 import { MIGRATIONS } from './migrations.js';
 import { policyStore } from './policy-store.js';
 import { thingTypeStore } from './thing-type-store.js';
@@ -29,7 +30,7 @@ interface ThingRecord {
   creation_date: number;
 }
 
-interface CertificateRecord {
+export interface CertificateRecord {
   certificate_id: string;
   certificate_pem: string;
   status: string;
@@ -60,7 +61,7 @@ const toThing = (r: ThingRecord): ThingRow => ({
   creationDate: r.creation_date,
 });
 
-const toCertificate = (r: CertificateRecord): CertificateRow => ({
+export const toCertificate = (r: CertificateRecord): CertificateRow => ({
   certificateId: r.certificate_id,
   certificatePem: r.certificate_pem,
   status: r.status as CertificateStatus,
@@ -155,6 +156,7 @@ export class SqliteStore implements Store {
   readonly thingTypes: ThingTypeStore;
   readonly certificates: CertificateStore;
   readonly thingPrincipals: ThingPrincipalStore;
+  readonly caCertificates: CaCertificateStore;
   readonly accessKeys: AccessKeyStore;
   readonly policies: PolicyStore;
   readonly retained: RetainedStore;
@@ -187,6 +189,7 @@ export class SqliteStore implements Store {
     this.thingTypes = thingTypeStore(db);
     this.certificates = this.certificateStore();
     this.thingPrincipals = this.thingPrincipalStore();
+    this.caCertificates = createCaCertificateStore(db);
     this.accessKeys = this.accessKeyStore();
     this.policies = policyStore(db);
     this.retained = this.retainedStore();
