@@ -28,7 +28,7 @@ export class RawClient {
     socket.on('error', () => undefined);
   }
 
-  static open(port: number, device: Device): Promise<RawClient> {
+  static open(port: number, device: Pick<Device, 'ca' | 'cert' | 'key'>): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const socket = tlsConnect({ host: 'localhost', port, servername: 'localhost', ca: device.ca, cert: device.cert, key: device.key }, () => resolve(new RawClient(socket)));
       socket.once('error', reject);
