@@ -13,6 +13,10 @@ import { Session, type SessionChannel, type SessionSubscription } from './sessio
 import { SharedGroup } from './shared-group.js';
 import { NO_LOCAL, RETAIN_AS_PUBLISHED, TopicTree } from './topic-tree.js';
 
+/** The v5 Session Expiry Interval that means never. */
+const NEVER_EXPIRES = 0xffffffff;
+const MAX_TIMER_MS = 0x7fffffff;
+
 /** What the topic tree delivers to: a session, or a shared subscription group of sessions. */
 type Target = Session | SharedGroup;
 
@@ -189,10 +193,15 @@ export class Broker {
 
   private armExpiry(session: Session, ms: number): void {
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
-    // setTimeout holds at most 2^31-1 ms (24.8 days); the longest expiry is 7 days in the aws profile.
+    session.expiryTimer = undefined;
+    // [MQTT-3.1.2-11] 0xFFFFFFFF means the session does not expire (possible in the mqtt profile)
+    if (session.expirySeconds === NEVER_EXPIRES) return;
+    // setTimeout holds at most 2^31-1 ms (24.8 days): a longer expiry (mqtt profile) waits in steps.
+    const step = Math.min(ms, MAX_TIMER_MS);
     session.expiryTimer = setTimeout(() => {
+      if (ms > step) return this.armExpiry(session, ms - step);
       if (session.channel === undefined && this.sessions.get(session.clientId) === session) this.discard(session);
-    }, Math.min(ms, 0x7fffffff));
+    }, step);
     session.expiryTimer.unref();
   }
 
