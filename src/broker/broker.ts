@@ -194,7 +194,7 @@ export class Broker {
   private armExpiry(session: Session, ms: number): void {
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     session.expiryTimer = undefined;
-    // [MQTT-3.1.2-11] 0xFFFFFFFF means the session does not expire (possible in the mqtt profile)
+    // MQTT 5 §3.1.2.11.2: 0xFFFFFFFF means the session does not expire (possible in the mqtt profile)
     if (session.expirySeconds === NEVER_EXPIRES) return;
     // setTimeout holds at most 2^31-1 ms (24.8 days): a longer expiry (mqtt profile) waits in steps.
     const step = Math.min(ms, MAX_TIMER_MS);

@@ -307,7 +307,7 @@ export class Channel implements SessionChannel {
     const session = this.session!;
     const id = packet.messageId!;
     if (!session.awaitingRelease.has(id)) {
-      // [MQTT-3.3.4-9] no more QoS 2 exchanges open than the Receive Maximum we advertised
+      // [MQTT-3.3.4-7] no more QoS 2 exchanges open than the Receive Maximum we advertised (else 0x93)
       if (session.awaitingRelease.size >= this.deps.limits.maxInflight) {
         return this.close(RC.RECEIVE_MAXIMUM_EXCEEDED, `over ${this.deps.limits.maxInflight} QoS 2 messages awaiting PUBREL`);
       }
