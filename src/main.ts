@@ -10,8 +10,8 @@ import { createServer as createNetServer, type Server as NetServer } from 'node:
 import { join } from 'node:path';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { OpenAuthorizer, PlainListenerAuthorizer, principalKey } from './auth/authorizer.js';
-import { Broker, AWS_BROKER_OPTIONS } from './broker/broker.js';
-import { AWS_LIMITS } from './broker/limits.js';
+import { Broker } from './broker/broker.js';
+import { describeProfile, resolveProfile } from './broker/profile.js';
 import { publishCertificateRegistered } from './broker/certificate-events.js';
 import { LifecycleEvents } from './broker/lifecycle.js';
 import { createControlPlane } from './control/server.js';
@@ -103,7 +103,8 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const onError = (err: unknown, context: string): void => log.error({ err, context }, 'unexpected error');
     const caRegistry = new CaRegistry({ store, registry, onError: (err) => onError(err, 'ca-registry') });
     await caRegistry.init();
-    const broker = new Broker(AWS_BROKER_OPTIONS, { retainedStore: store.retained, sessionStore: store.sessions, onStoreError: onError });
+    const profile = resolveProfile(config.profile, config);
+    const broker = new Broker(profile.broker, { retainedStore: store.retained, sessionStore: store.sessions, onStoreError: onError });
     await broker.loadRetained();
     await broker.loadSessions();
     // The authorizer asks synchronously whether an access key exists. The store's list is read once;
@@ -133,11 +134,11 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     });
     const httpsDeps = {
       broker, authorizer, connections, onError,
-      topicLimits: AWS_LIMITS.topics,
-      maxPayloadBytes: AWS_LIMITS.maxPayloadBytes,
+      topicLimits: profile.limits.topics,
+      maxPayloadBytes: profile.limits.maxPayloadBytes,
     };
     const https = createHttpsPublishServer(httpsDeps);
-    const mqttDeps = { broker, authorizer, connections, onError, limits: AWS_LIMITS, lifecycle: new LifecycleEvents(broker) };
+    const mqttDeps = { broker, authorizer, connections, onError, limits: profile.limits, lifecycle: new LifecycleEvents(broker) };
     const webSocket = createWebSocketGateway({ mqtt: mqttDeps, lookupSecret, region: config.region, onError });
     // AWS serves MQTT over WSS on 443 (and not on 8443): the ALPN port's HTTP side is its own server
     // that also upgrades /mqtt. The --ws-port listener serves the upgrade alone.
@@ -243,7 +244,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     return {
       config, accountId, ports, controlUrl, caPath, warnings,
       credentialsPath: credentials.path,
-      banner: () => banner(config, ports, controlUrl, caPath, credentials.path),
+      banner: () => banner(config, describeProfile(profile), ports, controlUrl, caPath, credentials.path),
       close: () => (closing ??= (async () => {
         rmSync(runtimePath, { force: true });
         // Stop accepting first; then end idle keep-alive sockets and let in-flight requests finish.
@@ -273,10 +274,11 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
   }
 }
 
-function banner(config: Config, ports: ListenerPorts, controlUrl: string, caPath: string, credentialsPath: string): string {
+function banner(config: Config, profile: string, ports: ListenerPorts, controlUrl: string, caPath: string, credentialsPath: string): string {
   const host = config.endpoint;
   const lines = [
     'topicd is ready',
+    `  Profile         ${profile}   (--profile)`,
     `  HTTPS publish   https://${host}:${ports.https}/topics/{topic}?qos=1   (mutual TLS)`,
     `  MQTT            mqtts://${host}:${ports.mqtt}   (mutual TLS)`,
     ports.alpn === null

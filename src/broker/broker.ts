@@ -5,13 +5,17 @@
  * opens no sockets and touches no SQL: persistent sessions and retained messages outlive the process
  * through the Store's SessionStore and RetainedStore ports.
  */
-import { isExpired, type Message } from '../protocol/codec.js';
-import type { RetainedStore, SessionStore } from '../store/store.js';
+import { isExpired, type Message, type QoS } from '../protocol/codec.js';
+import type { RetainedStore, SessionStore, SessionSubscriptionRow } from '../store/store.js';
 import { fromRetainedRow, fromSessionMessageRow, toRetainedRow } from './message-codec.js';
 import { parseSharedFilter } from '../protocol/topics.js';
-import { Session, type SessionChannel } from './session.js';
+import { Session, type SessionChannel, type SessionSubscription } from './session.js';
 import { SharedGroup } from './shared-group.js';
 import { NO_LOCAL, RETAIN_AS_PUBLISHED, TopicTree } from './topic-tree.js';
+
+/** The v5 Session Expiry Interval that means never. */
+const NEVER_EXPIRES = 0xffffffff;
+const MAX_TIMER_MS = 0x7fffffff;
 
 /** What the topic tree delivers to: a session, or a shared subscription group of sessions. */
 type Target = Session | SharedGroup;
@@ -53,6 +57,9 @@ export class Broker {
   private readonly options: BrokerOptions;
   private readonly deps: BrokerDeps;
   private readonly now: () => number;
+  /** CONNECTs per client id in the current second (only when a connect rate is set). */
+  private readonly connectsThisSecond = new Map<string, number>();
+  private connectSecond = 0;
   /** Sessions that reported congestion while the current publish was routed (reused: no allocation per publish). */
   private readonly congested: Session[] = [];
   private readonly noteCongested = (session: Session): void => {
@@ -98,7 +105,7 @@ export class Broker {
       if (session.persistent) {
         store.put({ clientId, expirySeconds, disconnectedAt: null }).catch(this.storeFailed);
         // A session that becomes persistent keeps the subscriptions it already had.
-        if (!wasPersistent) for (const [filter, qos] of session.subscriptions) store.subscribe(clientId, { filter, qos }).catch(this.storeFailed);
+        if (!wasPersistent) for (const [filter, sub] of session.subscriptions) store.subscribe(clientId, subscriptionRow(filter, sub)).catch(this.storeFailed);
       } else if (wasPersistent) {
         store.delete(clientId).catch(this.storeFailed);
       }
@@ -133,12 +140,30 @@ export class Broker {
       const session = this.newSession(clientId);
       session.expirySeconds = expirySeconds;
       this.sessions.set(clientId, session);
-      for (const { filter, qos } of stored.subscriptions) this.addSubscription(session, filter, qos, 0);
-      for (const row of stored.messages) session.restore(fromSessionMessageRow(row), row.seq);
+      for (const s of stored.subscriptions) this.addSubscription(session, s.filter, s.qos, s.options ?? 0, s.identifier ?? 0);
+      for (const row of stored.messages) {
+        session.restore(fromSessionMessageRow(row), { seq: row.seq, packetId: row.packetId, released: row.released === true, ids: row.identifiers });
+      }
       if (disconnectedAt === null) await store.put({ clientId, expirySeconds, disconnectedAt: now });
       this.armExpiry(session, left);
     }
     return this.sessions.size;
+  }
+
+  /**
+   * The per-client-id CONNECT quota (AWS: 1 per second, reference §4): false when `clientId` has
+   * connected `perSecond` times in the current second already.
+   */
+  admitConnect(clientId: string, perSecond: number): boolean {
+    const second = Math.floor(this.now() / 1000);
+    if (second !== this.connectSecond) {
+      // One second's counts at a time: the map never holds more than the ids of the last second.
+      this.connectSecond = second;
+      this.connectsThisSecond.clear();
+    }
+    const count = (this.connectsThisSecond.get(clientId) ?? 0) + 1;
+    this.connectsThisSecond.set(clientId, count);
+    return count <= perSecond;
   }
 
   /** Sends a will after `ms` unless the client id connects again first. */
@@ -168,10 +193,15 @@ export class Broker {
 
   private armExpiry(session: Session, ms: number): void {
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
-    // setTimeout holds at most 2^31-1 ms (24.8 days); the longest expiry is 7 days in the aws profile.
+    session.expiryTimer = undefined;
+    // MQTT 5 §3.1.2.11.2: 0xFFFFFFFF means the session does not expire (possible in the mqtt profile)
+    if (session.expirySeconds === NEVER_EXPIRES) return;
+    // setTimeout holds at most 2^31-1 ms (24.8 days): a longer expiry (mqtt profile) waits in steps.
+    const step = Math.min(ms, MAX_TIMER_MS);
     session.expiryTimer = setTimeout(() => {
+      if (ms > step) return this.armExpiry(session, ms - step);
       if (session.channel === undefined && this.sessions.get(session.clientId) === session) this.discard(session);
-    }, Math.min(ms, 0x7fffffff));
+    }, step);
     session.expiryTimer.unref();
   }
 
@@ -189,9 +219,9 @@ export class Broker {
    * Adds or replaces a subscription; returns the retained messages it should receive now (none for
    * a shared subscription: MQTT 5 §4.8.2 sends no retained messages to share groups).
    */
-  subscribe(session: Session, filter: string, qos: 0 | 1, flags = 0): Message[] {
-    const shared = this.addSubscription(session, filter, qos, flags);
-    if (session.persistent) this.deps.sessionStore?.subscribe(session.clientId, { filter, qos }).catch(this.storeFailed);
+  subscribe(session: Session, filter: string, qos: QoS, flags = 0, id = 0): Message[] {
+    const shared = this.addSubscription(session, filter, qos, flags, id);
+    if (session.persistent) this.deps.sessionStore?.subscribe(session.clientId, subscriptionRow(filter, { qos, flags, id })).catch(this.storeFailed);
     return shared ? [] : this.retainedFor(filter);
   }
 
@@ -202,21 +232,21 @@ export class Broker {
   }
 
   /** Puts the subscription in the tree (through its share group when shared); true when shared. */
-  private addSubscription(session: Session, filter: string, qos: 0 | 1, flags: number): boolean {
-    session.subscriptions.set(filter, qos);
+  private addSubscription(session: Session, filter: string, qos: QoS, flags: number, id: number): boolean {
+    session.subscriptions.set(filter, { qos, flags, id });
     const shared = parseSharedFilter(filter);
     if (!shared) {
-      this.tree.add({ subscriber: session, filter, qos, flags });
+      this.tree.add({ subscriber: session, filter, qos, flags, id });
       return false;
     }
     let group = this.groups.get(filter);
     if (!group) {
       group = new SharedGroup(filter);
       this.groups.set(filter, group);
-      // The group takes QoS 1 from the tree and gives each member its own granted QoS.
-      this.tree.add({ subscriber: group, filter: shared.filter, qos: 1 });
+      // The group takes the highest QoS from the tree and gives each member its own granted QoS.
+      this.tree.add({ subscriber: group, filter: shared.filter, qos: 2 });
     }
-    group.add(session, qos);
+    group.add(session, qos, id);
     return true;
   }
 
@@ -251,7 +281,7 @@ export class Broker {
       if ((flags & NO_LOCAL) !== 0 && m.subscriber === origin) continue;
       // [MQTT-3.3.1-12] live deliveries carry RETAIN 0 unless Retain As Published [MQTT-3.3.1-13];
       // the QoS is the lower of the two [MQTT-3.8.4-6]
-      m.subscriber.deliver(message, m.qos < message.qos ? m.qos : message.qos, (flags & RETAIN_AS_PUBLISHED) !== 0 && message.retain);
+      m.subscriber.deliver(message, m.qos < message.qos ? m.qos : message.qos, (flags & RETAIN_AS_PUBLISHED) !== 0 && message.retain, m.ids);
     }
     return this.congested;
   }
@@ -301,4 +331,12 @@ export class Broker {
   }
 
   private readonly storeFailed = (err: unknown): void => this.deps.onStoreError?.(err, 'broker store write');
+}
+
+/** The Store's row of one subscription (options and identifier only when set, as the store returns them). */
+function subscriptionRow(filter: string, sub: SessionSubscription): SessionSubscriptionRow {
+  const row: SessionSubscriptionRow = { filter, qos: sub.qos };
+  if (sub.flags !== 0) row.options = sub.flags;
+  if (sub.id !== 0) row.identifier = sub.id;
+  return row;
 }

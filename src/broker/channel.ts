@@ -1,7 +1,8 @@
 /**
  * @module broker/channel
- * One MQTT connection's state machine: CONNECT, PUBLISH both ways at QoS 0 and 1, SUBSCRIBE,
- * UNSUBSCRIBE, PINGREQ, DISCONNECT, keep-alive and takeover, for MQTT 3.1.1 and 5.
+ * One MQTT connection's state machine: CONNECT, PUBLISH both ways at QoS 0 and 1 (and 2 when the
+ * profile allows it), SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT, keep-alive and takeover, for
+ * MQTT 3.1.1 and 5. What the connection may do beyond AWS IoT is in `limits.features` (broker/profile.ts).
  *
  * Design note. The channel never touches a socket: the transport feeds it parsed packets and gives
  * it a Link to write bytes to and to close. Every failure of the client ends in `close(reason)`,
@@ -16,10 +17,15 @@ import type {
   ISubscribePacket,
   IUnsubscribePacket,
   IPubackPacket,
+  IPubrecPacket,
+  IPubrelPacket,
+  IPubcompPacket,
   Packet,
 } from 'mqtt-packet';
 import type { Authorizer, Principal } from '../auth/authorizer.js';
-import { createMessage, encode, encodePublish, markDuplicate, type Message, type ProtocolVersion, type PublishProperties } from '../protocol/codec.js';
+import {
+  createMessage, encode, encodePublish, encodePublishFor, markDuplicate, type Message, type ProtocolVersion, type PublishProperties, type QoS,
+} from '../protocol/codec.js';
 import { CONNACK_V4, RC, connackCodeV4 } from '../protocol/reason-codes.js';
 import { validateSubscriptionFilter, validateTopicName } from '../protocol/topics.js';
 import type { Broker } from './broker.js';
@@ -53,6 +59,10 @@ export interface ChannelDeps {
 type State = 'awaiting-connect' | 'connected' | 'closed';
 
 const PINGRESP = Buffer.from([0xd0, 0x00]);
+/** Fixed headers of the QoS 2 acknowledgements [MQTT-3.5.1] [MQTT-3.6.1-1] [MQTT-3.7.1]. */
+const PUBREC = 0x50;
+const PUBREL = 0x62;
+const PUBCOMP = 0x70;
 
 export class Channel implements SessionChannel {
   clientId = '';
@@ -72,6 +82,15 @@ export class Channel implements SessionChannel {
   sendWindow: number;
   /** Largest packet the client accepts (v5 Maximum Packet Size). */
   private clientMaxPacket = Number.MAX_SAFE_INTEGER;
+  /** Outbound topic aliases: the client's Topic Alias Maximum (0: none) and the aliases set so far. */
+  private clientAliasMax = 0;
+  private outAliases: Map<string, number> | undefined;
+  /** v5 Request Problem Information: false when the client asked for no Reason Strings [MQTT-3.1.2-29]. */
+  private problemInfo = true;
+  /** Rate quotas: the current one-second window and what it has counted. */
+  private rateWindow = 0;
+  private publishesInWindow = 0;
+  private subscribesInWindow = 0;
 
   constructor(
     private readonly link: Link,
@@ -95,15 +114,19 @@ export class Channel implements SessionChannel {
     switch (packet.cmd) {
       case 'publish': return this.onPublish(packet);
       case 'puback': return this.onPuback(packet);
+      case 'pubrec': if (this.deps.limits.features.qos2) return this.onPubrec(packet); break;
+      case 'pubrel': if (this.deps.limits.features.qos2) return this.onPubrel(packet); break;
+      case 'pubcomp': if (this.deps.limits.features.qos2) return this.onPubcomp(packet); break;
       case 'subscribe': return this.onSubscribe(packet);
       case 'unsubscribe': return this.onUnsubscribe(packet);
       case 'pingreq': return this.link.write(PINGRESP);
       case 'disconnect': return this.onDisconnect(packet.reasonCode);
       // [MQTT-3.1.0-2] a second CONNECT is a protocol violation
       case 'connect': return this.close(RC.PROTOCOL_ERROR, 'second CONNECT');
-      // AWS IoT supports neither QoS 2 flows nor enhanced authentication.
-      default: return this.close(RC.PROTOCOL_ERROR, `unexpected ${packet.cmd}`);
+      default: break;
     }
+    // AWS IoT supports neither QoS 2 flows nor enhanced authentication.
+    this.close(RC.PROTOCOL_ERROR, `unexpected ${packet.cmd}`);
   }
 
   /** The transport says the client's bytes were malformed. */
@@ -128,6 +151,7 @@ export class Channel implements SessionChannel {
     }
     this.protocolVersion = version;
     const { limits, authorizer, principal } = this.deps;
+    if (version === 5 && packet.properties?.requestProblemInformation === false) this.problemInfo = false;
 
     let clientId = packet.clientId;
     let assigned = false;
@@ -144,6 +168,10 @@ export class Channel implements SessionChannel {
     if (clientId.charCodeAt(0) === 36) return this.refuse(RC.CLIENT_IDENTIFIER_NOT_VALID, 'client id must not start with $');
     // An unknown username (the AWS device SDK sends a metrics string) is ignored: the certificate decides.
     if (!authorizer.connect(principal, clientId)) return this.refuse(RC.NOT_AUTHORIZED, 'not authorized to connect');
+    // AWS: 1 CONNECT per second per client id (reference §4); a quota only when set.
+    if (limits.rates.connectPerSecond > 0 && !this.deps.broker.admitConnect(clientId, limits.rates.connectPerSecond)) {
+      return this.refuse(RC.QUOTA_EXCEEDED, `over ${limits.rates.connectPerSecond} CONNECT per second for this client id`);
+    }
 
     if (packet.will) {
       const willTopic = packet.will.topic;
@@ -151,7 +179,7 @@ export class Channel implements SessionChannel {
       const willQos = packet.will.qos ?? 0;
       const problem = validateTopicName(willTopic, limits.topics);
       if (problem) return this.refuse(RC.TOPIC_NAME_INVALID, `will ${problem}`);
-      if (willQos === 2) return this.refuse(RC.QOS_NOT_SUPPORTED, 'will QoS 2 is not supported');
+      if (willQos === 2 && !limits.features.qos2) return this.refuse(RC.QOS_NOT_SUPPORTED, 'will QoS 2 is not supported');
       if (!authorizer.publish(principal, willTopic, willRetain)) return this.refuse(RC.NOT_AUTHORIZED, 'not authorized to publish the will');
       this.will = {
         topic: willTopic, payload: Buffer.from(packet.will.payload), qos: willQos, retain: willRetain,
@@ -168,6 +196,7 @@ export class Channel implements SessionChannel {
     const expiry = Math.min(requestedExpiry, limits.maxSessionExpiry);
     this.sessionExpirySeconds = expiry;
     if (props?.maximumPacketSize) this.clientMaxPacket = props.maximumPacketSize;
+    if (limits.features.outboundTopicAliases && props?.topicAliasMaximum) this.clientAliasMax = props.topicAliasMaximum;
 
     const requestedKeepAlive = packet.keepalive ?? 0;
     const keepAlive = clampKeepAlive(requestedKeepAlive, limits);
@@ -178,16 +207,17 @@ export class Channel implements SessionChannel {
     this.session = session;
 
     if (version === 5) {
+      const { qos2, subscriptionIdentifiers } = limits.features;
       this.link.write(encode({
         cmd: 'connack',
         reasonCode: RC.SUCCESS,
         sessionPresent: present,
         properties: {
-          // AWS IoT's advertised capabilities (reference §5)
-          maximumQoS: 1,
+          // AWS IoT's advertised capabilities (reference §5); an absent Maximum QoS means 2 [MQTT-3.2.2-9]
+          ...(qos2 ? {} : { maximumQoS: 1 as const }),
           retainAvailable: true,
           wildcardSubscriptionAvailable: true,
-          subscriptionIdentifiersAvailable: false,
+          ...(subscriptionIdentifiers ? {} : { subscriptionIdentifiersAvailable: false }),
           sharedSubscriptionAvailable: true,
           topicAliasMaximum: limits.topicAliasMaximum,
           receiveMaximum: limits.maxInflight,
@@ -212,7 +242,7 @@ export class Channel implements SessionChannel {
 
   private refuse(reason: number, why: string): void {
     const packet = this.protocolVersion === 5
-      ? { cmd: 'connack' as const, reasonCode: reason, sessionPresent: false }
+      ? { cmd: 'connack' as const, reasonCode: reason, sessionPresent: false, ...this.reasonString(why) }
       : { cmd: 'connack' as const, returnCode: connackCodeV4(reason), sessionPresent: false };
     this.link.write(encode(packet, this.protocolVersion));
     this.close(undefined, why);
@@ -224,7 +254,7 @@ export class Channel implements SessionChannel {
     const { limits, authorizer, principal, broker } = this.deps;
     const v5 = this.protocolVersion === 5;
     // AWS IoT: QoS 0 and 1 only.
-    if (packet.qos === 2) return this.close(RC.QOS_NOT_SUPPORTED, 'QoS 2 is not supported');
+    if (packet.qos === 2 && !limits.features.qos2) return this.close(RC.QOS_NOT_SUPPORTED, 'QoS 2 is not supported');
     let topic = packet.topic;
     const alias = v5 ? packet.properties?.topicAlias : undefined;
     if (alias !== undefined) {
@@ -248,8 +278,18 @@ export class Channel implements SessionChannel {
       // AWS: a v5 client gets PUBACK 0x87; a 3.1.1 client is disconnected.
       if (!v5) return this.close(RC.NOT_AUTHORIZED, `not authorized to publish to ${topic}`);
       if (packet.qos === 1) this.link.write(encode({ cmd: 'puback', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED }, 5));
+      if (packet.qos === 2) this.link.write(encode({ cmd: 'pubrec', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED }, 5));
       return;
     }
+    if (limits.rates.publishPerSecond > 0 && this.overRate(limits.rates.publishPerSecond, true)) {
+      // AWS: publishes over the per-connection rate are dropped; a v5 client is told 0x97, a 3.1.1
+      // client's QoS 1/2 exchange completes as usual so it does not resend what was dropped.
+      if (packet.qos === 0) return;
+      const reasonCode = v5 ? RC.QUOTA_EXCEEDED : RC.SUCCESS;
+      this.link.write(encode({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId!, reasonCode }, this.protocolVersion));
+      return;
+    }
+    if (packet.qos === 2) return this.onPublishQos2(packet, topic, payload);
     const congested = broker.publish(createMessage(topic, payload, packet.qos, packet.retain, v5 ? publishProperties(packet.properties) : undefined), this.session);
     if (packet.qos !== 1) return;
     if (congested.length === 0 && this.heldAcks === undefined) {
@@ -257,6 +297,67 @@ export class Channel implements SessionChannel {
       return;
     }
     this.holdAck(packet.messageId!, congested);
+  }
+
+  /**
+   * QoS 2 in, method B of the standard: the message is routed when the PUBLISH comes and its packet
+   * id is kept until PUBREL, so a resent PUBLISH is acknowledged but not routed twice [MQTT-4.3.3-10].
+   */
+  private onPublishQos2(packet: IPublishPacket, topic: string, payload: Buffer): void {
+    const session = this.session!;
+    const id = packet.messageId!;
+    if (!session.awaitingRelease.has(id)) {
+      // [MQTT-3.3.4-7] no more QoS 2 exchanges open than the Receive Maximum we advertised (else 0x93)
+      if (session.awaitingRelease.size >= this.deps.limits.maxInflight) {
+        return this.close(RC.RECEIVE_MAXIMUM_EXCEEDED, `over ${this.deps.limits.maxInflight} QoS 2 messages awaiting PUBREL`);
+      }
+      const v5 = this.protocolVersion === 5;
+      this.deps.broker.publish(createMessage(topic, payload, 2, packet.retain, v5 ? publishProperties(packet.properties) : undefined), session);
+      session.awaitingRelease.add(id);
+    }
+    // [MQTT-4.3.3-8] PUBREC with the packet id of the PUBLISH
+    this.link.write(this.ack(PUBREC, id));
+  }
+
+  private onPubrel(packet: IPubrelPacket): void {
+    const id = packet.messageId!;
+    const known = this.session!.awaitingRelease.delete(id);
+    // [MQTT-4.3.3-11] PUBCOMP with the packet id of the PUBREL; v5 says when the id was unknown
+    if (!known && this.protocolVersion === 5) {
+      this.link.write(encode({ cmd: 'pubcomp', messageId: id, reasonCode: RC.PACKET_IDENTIFIER_NOT_FOUND }, 5));
+      return;
+    }
+    this.link.write(this.ack(PUBCOMP, id));
+  }
+
+  private onPubrec(packet: IPubrecPacket): void {
+    this.session?.received(packet.messageId!, (packet.reasonCode ?? 0) >= 0x80);
+  }
+
+  private onPubcomp(packet: IPubcompPacket): void {
+    this.session?.complete(packet.messageId!);
+  }
+
+  sendPubrel(packetId: number, known: boolean): void {
+    if (this.state !== 'connected') return;
+    if (!known && this.protocolVersion === 5) {
+      this.link.write(encode({ cmd: 'pubrel', messageId: packetId, reasonCode: RC.PACKET_IDENTIFIER_NOT_FOUND }, 5));
+      return;
+    }
+    // [MQTT-3.6.1-1] PUBREL's fixed header flags are 0010
+    this.link.write(this.ack(PUBREL, packetId));
+  }
+
+  /** Whether this packet goes over a per-second quota (`publish` or subscribe counter). */
+  private overRate(perSecond: number, publish: boolean): boolean {
+    const window = Math.floor(this.lastActivity / 1000);
+    if (window !== this.rateWindow) {
+      this.rateWindow = window;
+      this.publishesInWindow = 0;
+      this.subscribesInWindow = 0;
+    }
+    const count = publish ? ++this.publishesInWindow : ++this.subscribesInWindow;
+    return count > perSecond;
   }
 
   /**
@@ -298,9 +399,13 @@ export class Channel implements SessionChannel {
   }
 
   private puback(messageId: number): Buffer {
-    // PUBACK is 4 bytes in both versions when the reason is success [MQTT-3.4.2.1]
+    return this.ack(0x40, messageId);
+  }
+
+  /** PUBACK, PUBREC, PUBREL and PUBCOMP are 4 bytes in both versions when the reason is success [MQTT-3.4.2.1]. */
+  private ack(header: number, messageId: number): Buffer {
     const buf = Buffer.allocUnsafe(4);
-    buf[0] = 0x40;
+    buf[0] = header;
     buf[1] = 0x02;
     buf.writeUInt16BE(messageId, 2);
     return buf;
@@ -312,17 +417,41 @@ export class Channel implements SessionChannel {
     return this.deps.authorizer.receive(this.deps.principal, topic);
   }
 
-  sendPublish(message: Message, qos: 0 | 1, packetId: number, dup: boolean, retain: boolean): boolean {
+  sendPublish(message: Message, qos: QoS, packetId: number, dup: boolean, retain: boolean, ids: readonly number[] | undefined): boolean {
     if (this.state !== 'connected') return true;
     // A subscriber that does not keep up loses QoS 0 messages past a bound (counted by its session)
     // instead of growing our memory; QoS 1 is bounded by its in-flight window already.
     if (qos === 0 && this.link.buffered > this.deps.limits.maxBufferedQos0Bytes) return false;
-    const bytes = encodePublish(message, this.protocolVersion, qos, retain, packetId);
+    // Subscription identifiers and topic aliases make the bytes this delivery's own; without them
+    // (always in the aws profile) the shared encoding is used.
+    const bytes = this.protocolVersion === 5 && (ids !== undefined || this.clientAliasMax > 0)
+      ? this.encodeOwn(message, qos, retain, packetId, ids)
+      : encodePublish(message, this.protocolVersion, qos, retain, packetId);
     // [MQTT-3.1.2-25] never send a packet over the client's Maximum Packet Size
     if (bytes.length > this.clientMaxPacket) return false;
-    // Only QoS 1 is ever resent, and its bytes are this delivery's own copy: safe to flag in place.
+    // Only QoS 1 and 2 are ever resent, and their bytes are this delivery's own copy: safe to flag in place.
     this.link.write(dup ? markDuplicate(bytes) : bytes);
     return true;
+  }
+
+  /**
+   * A v5 PUBLISH with this delivery's subscription identifiers and a server topic alias: the first
+   * message on a topic sets an alias (while the client's Topic Alias Maximum allows one more), later
+   * ones send the alias and an empty topic [MQTT-3.3.2-11].
+   */
+  private encodeOwn(message: Message, qos: QoS, retain: boolean, packetId: number, ids: readonly number[] | undefined): Buffer {
+    let alias = 0;
+    let known = false;
+    if (this.clientAliasMax > 0) {
+      const aliases = (this.outAliases ??= new Map());
+      alias = aliases.get(message.topic) ?? 0;
+      known = alias !== 0;
+      if (!known && aliases.size < this.clientAliasMax) {
+        alias = aliases.size + 1;
+        aliases.set(message.topic, alias);
+      }
+    }
+    return encodePublishFor(message, qos, retain, packetId, ids, alias, known);
   }
 
   private onPuback(packet: IPubackPacket): void {
@@ -334,10 +463,15 @@ export class Channel implements SessionChannel {
   private onSubscribe(packet: ISubscribePacket): void {
     const { limits, authorizer, principal, broker } = this.deps;
     const v5 = this.protocolVersion === 5;
-    if (v5 && packet.properties?.subscriptionIdentifier !== undefined) {
+    const subscriptionId = v5 ? packet.properties?.subscriptionIdentifier : undefined;
+    if (subscriptionId !== undefined && !limits.features.subscriptionIdentifiers) {
       // We advertise Subscription Identifiers Available = 0 [MQTT-3.8.2-1.2]
       return this.close(RC.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, 'subscription identifiers are not supported');
     }
+    // [MQTT-3.8.2-1.2] a Subscription Identifier of 0 is a protocol error
+    if (subscriptionId === 0) return this.close(RC.PROTOCOL_ERROR, 'subscription identifier 0');
+    const id = subscriptionId ?? 0;
+    const ids = id === 0 ? undefined : [id];
     // [MQTT-3.8.3-3] a SUBSCRIBE must hold at least one filter
     if (packet.subscriptions.length === 0) return this.close(RC.PROTOCOL_ERROR, 'SUBSCRIBE without filters');
     // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error
@@ -347,8 +481,11 @@ export class Channel implements SessionChannel {
     const failure = v5 ? RC.UNSPECIFIED_ERROR : 0x80;
     const granted: number[] = [];
     const subscribed: string[] = [];
-    const retained: Array<[Message, 0 | 1]> = [];
+    const retained: Array<[Message, QoS]> = [];
+    // A SUBSCRIBE over the per-connection rate is refused filter by filter (v5: 0x97 Quota exceeded).
+    const throttled = limits.rates.subscribePerSecond > 0 && this.overRate(limits.rates.subscribePerSecond, false);
     packet.subscriptions.forEach((sub, index) => {
+      if (throttled) return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
       if (index >= limits.maxFiltersPerSubscribe) return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
       const filter = sub.topic;
       if (validateSubscriptionFilter(filter, limits.topics) !== null) {
@@ -360,10 +497,10 @@ export class Channel implements SessionChannel {
         return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
       }
       // AWS IoT grants at most QoS 1.
-      const qos: 0 | 1 = sub.qos >= 1 ? 1 : 0;
+      const qos: QoS = sub.qos === 2 && limits.features.qos2 ? 2 : sub.qos >= 1 ? 1 : 0;
       const isNew = !session.subscriptions.has(filter);
       const flags = v5 ? (sub.nl === true ? NO_LOCAL : 0) | (sub.rap === true ? RETAIN_AS_PUBLISHED : 0) : 0;
-      const toSend = broker.subscribe(session, filter, qos, flags);
+      const toSend = broker.subscribe(session, filter, qos, flags, id);
       // [MQTT-3.3.1-9] [MQTT-3.3.1-10] [MQTT-3.3.1-11] Retain Handling 0: always, 1: only for a new subscription, 2: never
       const handling = v5 ? (sub.rh ?? 0) : 0;
       if (handling === 0 || (handling === 1 && isNew)) {
@@ -374,7 +511,7 @@ export class Channel implements SessionChannel {
     });
     this.link.write(encode({ cmd: 'suback', messageId: packet.messageId, granted }, this.protocolVersion));
     // [MQTT-3.3.1-8] retained messages go out after the SUBACK, with RETAIN set
-    for (const [message, qos] of retained) this.session!.deliverRetained(message, qos);
+    for (const [message, qos] of retained) this.session!.deliverRetained(message, qos, ids);
     if (this.identity) this.deps.lifecycle?.subscriptions(this.identity, 'subscribed', subscribed);
   }
 
@@ -404,6 +541,12 @@ export class Channel implements SessionChannel {
     this.finish(keepWill, 'CLIENT_INITIATED_DISCONNECT');
   }
 
+  /** A v5 Reason String when the profile sends them and the client did not opt out [MQTT-3.1.2-29]. */
+  private reasonString(why: string): { properties?: { reasonString: string } } {
+    if (!this.deps.limits.features.reasonStrings || !this.problemInfo) return {};
+    return { properties: { reasonString: why } };
+  }
+
   takenOver(): void {
     this.close(RC.SESSION_TAKEN_OVER, 'client id taken over by a new connection');
   }
@@ -412,10 +555,10 @@ export class Channel implements SessionChannel {
    * Ends the connection. A v5 client that is connected first gets DISCONNECT with `reason`
    * [MQTT-4.13.2-1]; a 3.1.1 client is simply closed.
    */
-  close(reason: number | undefined, _why?: string): void {
+  close(reason: number | undefined, why?: string): void {
     if (this.state === 'closed') return;
     if (reason !== undefined && this.state === 'connected' && this.protocolVersion === 5) {
-      this.link.write(encode({ cmd: 'disconnect', reasonCode: reason }, 5));
+      this.link.write(encode({ cmd: 'disconnect', reasonCode: reason, ...(why === undefined ? {} : this.reasonString(why)) }, 5));
     }
     this.state = 'closed';
     this.link.end();
@@ -449,6 +592,9 @@ export class Channel implements SessionChannel {
 
   private armKeepAlive(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    // [MQTT-3.1.2-10] a keep-alive of 0 (possible without the AWS clamp) turns the mechanism off
+    if (this.keepAliveMs === 0) return;
     // AWS: the client is disconnected after 1.5 times its keep-alive without a packet [MQTT-3.1.2-22].
     const limit = this.keepAliveMs * 1.5;
     const check = (): void => {
@@ -467,7 +613,7 @@ export class Channel implements SessionChannel {
 interface Will {
   topic: string;
   payload: Buffer;
-  qos: 0 | 1;
+  qos: QoS;
   retain: boolean;
   properties: PublishProperties | undefined;
   delaySeconds: number;

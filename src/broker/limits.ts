@@ -1,8 +1,36 @@
 /**
  * @module broker/limits
- * The limits one MQTT connection lives by. The defaults are AWS IoT Core's (reference §4).
+ * The limits and switches one MQTT connection lives by. AWS_LIMITS are AWS IoT Core's (reference §4,
+ * §5); broker/profile.ts holds the standard's set and applies the settings that override single values.
  */
 import { AWS_TOPIC_LIMITS, type TopicLimits } from '../protocol/topics.js';
+
+/**
+ * What a connection may do beyond AWS IoT. Each is one named AWS difference (docs/compatibility.md);
+ * all are false in the aws profile.
+ */
+export interface ChannelFeatures {
+  /** QoS 2 both ways (PUBREC/PUBREL/PUBCOMP); AWS IoT: QoS 0 and 1 only. */
+  qos2: boolean;
+  /** v5 Subscription Identifiers accepted and delivered; AWS IoT: refused with DISCONNECT 0xA1. */
+  subscriptionIdentifiers: boolean;
+  /** The server sets topic aliases on PUBLISH to a v5 client that allows them; AWS IoT: never. */
+  outboundTopicAliases: boolean;
+  /** Keep-alive clamped into [keepAliveMin, keepAliveMax] as AWS does; off: the client's value stands. */
+  keepAliveClamp: boolean;
+  /** v5 Reason String on refusals and server DISCONNECTs (unless Request Problem Information is 0). */
+  reasonStrings: boolean;
+}
+
+/** Per-connection and per-client-id rates; 0 means no quota. AWS IoT lists them in reference §4. */
+export interface RateQuotas {
+  /** Inbound PUBLISH packets per second per connection (AWS: 100). */
+  publishPerSecond: number;
+  /** SUBSCRIBE packets per second per connection. */
+  subscribePerSecond: number;
+  /** CONNECT packets per second per client id (AWS: 1). */
+  connectPerSecond: number;
+}
 
 export interface ChannelLimits {
   /** Client ids longer than this are refused (AWS: 128 bytes). */
@@ -30,6 +58,8 @@ export interface ChannelLimits {
   /** Time a new connection has to send CONNECT. */
   connectTimeoutMs: number;
   topics: TopicLimits;
+  features: ChannelFeatures;
+  rates: RateQuotas;
 }
 
 export const AWS_LIMITS: ChannelLimits = {
@@ -48,10 +78,17 @@ export const AWS_LIMITS: ChannelLimits = {
   maxBufferedQos0Bytes: 1024 * 1024,
   connectTimeoutMs: 10_000,
   topics: AWS_TOPIC_LIMITS,
+  features: { qos2: false, subscriptionIdentifiers: false, outboundTopicAliases: false, keepAliveClamp: true, reasonStrings: false },
+  // AWS enforces its rates, but a self-hosted broker has no fleet to protect: quotas are opt-in.
+  rates: { publishPerSecond: 0, subscribePerSecond: 0, connectPerSecond: 0 },
 };
 
-/** AWS: 0 or over the max becomes the max, under the min becomes the min. */
+/**
+ * The keep-alive the connection runs with. AWS: 0 or over the max becomes the max, under the min
+ * becomes the min. Without the clamp the client's value stands, 0 meaning none [MQTT-3.1.2-10].
+ */
 export function clampKeepAlive(requested: number, limits: ChannelLimits): number {
+  if (!limits.features.keepAliveClamp) return requested;
   if (requested === 0 || requested > limits.keepAliveMax) return limits.keepAliveMax;
   if (requested < limits.keepAliveMin) return limits.keepAliveMin;
   return requested;

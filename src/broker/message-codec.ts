@@ -4,7 +4,7 @@
  * properties are kept as JSON, correlation data in base64: this runs once per stored message,
  * never on the plain delivery path.
  */
-import { createMessage, type Message, type PublishProperties } from '../protocol/codec.js';
+import { createMessage, type Message, type PublishProperties, type QoS } from '../protocol/codec.js';
 import type { RetainedRow, SessionMessageRow } from '../store/store.js';
 
 interface StoredProperties extends Omit<PublishProperties, 'correlationData'> {
@@ -34,11 +34,14 @@ export function fromRetainedRow(row: RetainedRow): Message {
   return createMessage(row.topic, row.payload, row.qos, true, properties, interval === undefined ? undefined : row.updatedAt + interval * 1000);
 }
 
-export function toSessionMessageRow(message: Message, seq: number): SessionMessageRow {
-  return {
-    seq, topic: message.topic, payload: message.payload, qos: message.qos,
+/** The row of a delivery owed at `qos` (which may be lower than the message's). */
+export function toSessionMessageRow(message: Message, seq: number, qos: QoS, ids: readonly number[] | undefined): SessionMessageRow {
+  const row: SessionMessageRow = {
+    seq, topic: message.topic, payload: message.payload, qos,
     properties: serializeProperties(message.properties), expiresAt: message.expiresAt ?? null,
   };
+  if (ids !== undefined) row.identifiers = [...ids];
+  return row;
 }
 
 export function fromSessionMessageRow(row: SessionMessageRow): Message {

@@ -1,14 +1,17 @@
 /**
  * @module broker/session
- * The MQTT session of one client id: what outlives a connection. It owns the subscriptions and the
- * QoS 1 messages owed to the client, whether the client is connected or not.
+ * The MQTT session of one client id: what outlives a connection. It owns the subscriptions, the
+ * QoS 1 and 2 messages owed to the client, and the QoS 2 packet ids the client is still releasing,
+ * whether the client is connected or not.
  *
- * Design note. A QoS 1 message for this session is either in flight (sent under a packet id, awaiting
- * PUBACK) or queued behind a full window. A persistent session (expiry > 0) writes each such message
+ * Design note. A QoS 1 or 2 message for this session is either in flight (sent under a packet id,
+ * awaiting PUBACK, or PUBREC then PUBCOMP) or queued behind a full window. A persistent session (expiry > 0) writes each such message
  * to the Store before anything acknowledges the publish upstream and deletes it on PUBACK, so a
  * SIGKILL loses nothing that was acknowledged: on the next start the broker reloads the queue, and on
  * reconnect the messages in flight go again with DUP set and their packet ids [MQTT-4.4.0-1], then
- * the queue drains. The queue is bounded (`maxQueued`); past it new messages are dropped and counted
+ * the queue drains. A QoS 2 message records its packet id when first sent and its release when the
+ * PUBREC comes, so after a restart it goes again under the same id, or only its PUBREL does
+ * [MQTT-4.4.0-1]. The queue is bounded (`maxQueued`); past it new messages are dropped and counted
  * (drop-newest keeps what was already promised in order). QoS 0 messages for an offline session are
  * dropped, as in AWS IoT.
  *
@@ -17,18 +20,20 @@
  * Channel.onPublish), so QoS 1 publishers slow to what the subscriber takes, within their own
  * in-flight windows, instead of the queue overflowing and dropping acknowledged messages.
  */
-import { isExpired, type Message } from '../protocol/codec.js';
+import { isExpired, type Message, type QoS } from '../protocol/codec.js';
 import type { SessionStore } from '../store/store.js';
 import { toSessionMessageRow } from './message-codec.js';
 
 /** What a session needs from the connection it is attached to. */
 export interface SessionChannel {
-  /** How many QoS 1 messages may be in flight (the client's Receive Maximum, capped by ours). */
+  /** How many QoS 1 and 2 messages may be in flight (the client's Receive Maximum, capped by ours). */
   readonly sendWindow: number;
   /** Whether the connected principal may receive messages on `topic` (iot:Receive). */
   mayReceive(topic: string): boolean;
   /** Writes a PUBLISH; false when it was not sent (too large for the client). */
-  sendPublish(message: Message, qos: 0 | 1, packetId: number, dup: boolean, retain: boolean): boolean;
+  sendPublish(message: Message, qos: QoS, packetId: number, dup: boolean, retain: boolean, ids: readonly number[] | undefined): boolean;
+  /** Writes a PUBREL; `known` false answers a PUBREC for a packet id not in flight. */
+  sendPubrel(packetId: number, known: boolean): void;
   /** Ends the connection because a new one took the client id. */
   takenOver(): void;
 }
@@ -36,10 +41,34 @@ export interface SessionChannel {
 interface Owed {
   message: Message;
   retain: boolean;
+  /** The QoS of this delivery: the lower of the message's and the subscription's. */
+  qos: 1 | 2;
+  /** Subscription Identifiers this delivery carries (v5), or undefined. */
+  ids: readonly number[] | undefined;
   /** Store sequence number; 0 for a session that is not persistent. */
   seq: number;
   /** Packet id once sent; 0 before. */
   packetId: number;
+  /** QoS 2: the client sent PUBREC and we PUBREL; only PUBCOMP is awaited. */
+  released: boolean;
+}
+
+/** One subscription of the session as SUBSCRIBE set it. */
+export interface SessionSubscription {
+  qos: QoS;
+  /** NO_LOCAL | RETAIN_AS_PUBLISHED (broker/topic-tree.ts). */
+  flags: number;
+  /** MQTT 5 Subscription Identifier, 0 when none. */
+  id: number;
+}
+
+/** A message the Store kept for a session, as the broker reloads it. */
+export interface RestoredDelivery {
+  seq: number;
+  /** QoS 2 sent before the restart: its packet id, and whether it was released. */
+  packetId: number | undefined;
+  released: boolean;
+  ids: readonly number[] | undefined;
 }
 
 export interface SessionOptions {
@@ -58,8 +87,13 @@ export class Session {
   channel: SessionChannel | undefined;
   /** Session Expiry Interval in seconds; 0 means the session ends with its connection. */
   expirySeconds = 0;
-  /** Filter -> granted QoS. */
-  readonly subscriptions = new Map<string, 0 | 1>();
+  /** Filter -> granted QoS and options. */
+  readonly subscriptions = new Map<string, SessionSubscription>();
+  /**
+   * Inbound QoS 2: packet ids whose PUBLISH was routed and PUBREC sent, until the client's PUBREL.
+   * A PUBLISH again under one of them is not routed again [MQTT-4.3.3-10]. Kept in memory only.
+   */
+  readonly awaitingRelease = new Set<number>();
   private readonly inflight = new Map<number, Owed>();
   private readonly queue: Owed[] = [];
   private nextPacketId = 1;
@@ -81,37 +115,44 @@ export class Session {
     return this.inflight.size + this.queue.length;
   }
 
-  /** Hot path: one routed message at `qos`, with RETAIN set only for Retain As Published. */
-  deliver(message: Message, qos: 0 | 1, retain: boolean): void {
+  /**
+   * Hot path: one routed message at `qos`, with RETAIN set only for Retain As Published, carrying
+   * the Subscription Identifiers of the matching subscriptions.
+   */
+  deliver(message: Message, qos: QoS, retain: boolean, ids: readonly number[] | undefined): void {
     const channel = this.channel;
     if (channel !== undefined && !channel.mayReceive(message.topic)) return;
     if (qos === 0) {
-      if (channel !== undefined && !channel.sendPublish(message, 0, 0, false, retain)) this.dropped++;
+      if (channel !== undefined && !channel.sendPublish(message, 0, 0, false, retain, ids)) this.dropped++;
       return;
     }
     if (channel === undefined && !this.persistent) return;
-    this.owe(message, retain);
+    this.owe(message, retain, qos, ids);
   }
 
   /** A retained message for a new subscription, sent with RETAIN set [MQTT-3.3.1-8]. */
-  deliverRetained(message: Message, qos: 0 | 1): void {
+  deliverRetained(message: Message, qos: QoS, ids: readonly number[] | undefined): void {
     const channel = this.channel;
     if (channel === undefined || !channel.mayReceive(message.topic)) return;
-    if (qos === 0) channel.sendPublish(message, 0, 0, false, true);
-    else this.owe(message, true);
+    if (qos === 0) channel.sendPublish(message, 0, 0, false, true, ids);
+    else this.owe(message, true, qos, ids);
   }
 
-  private owe(message: Message, retain: boolean): void {
+  /**
+   * Overflow policy: past `maxQueued` messages waiting behind the window, a new message is dropped
+   * and counted (drop newest), so what was already promised keeps its order.
+   */
+  private owe(message: Message, retain: boolean, qos: 1 | 2, ids: readonly number[] | undefined): void {
     const channel = this.channel;
     if (this.queue.length >= this.options.maxQueued) {
       this.dropped++;
       return;
     }
-    const owed: Owed = { message, retain, seq: 0, packetId: 0 };
+    const owed: Owed = { message, retain, qos, ids, seq: 0, packetId: 0, released: false };
     if (this.persistent && this.options.store) {
       owed.seq = this.nextSeq++;
       // SQLite writes inside this call, so the message is on disk before the publisher is acknowledged.
-      this.options.store.enqueue(this.clientId, toSessionMessageRow(message, owed.seq)).catch(this.storeFailed);
+      this.options.store.enqueue(this.clientId, toSessionMessageRow(message, owed.seq, qos, ids)).catch(this.storeFailed);
     }
     if (channel !== undefined && this.inflight.size < channel.sendWindow && this.queue.length === 0) {
       this.send(owed, false);
@@ -133,29 +174,76 @@ export class Session {
     for (const w of waiters) w();
   }
 
-  /** Re-creates a message the Store kept for this session (at start). */
-  restore(message: Message, seq: number): void {
-    this.queue.push({ message, retain: false, seq, packetId: 0 });
-    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+  /** Re-creates a message the Store kept for this session (at start); its QoS is the delivery's. */
+  restore(message: Message, stored: RestoredDelivery): void {
+    const qos = message.qos === 2 ? 2 : 1;
+    const owed: Owed = { message, retain: false, qos, ids: stored.ids, seq: stored.seq, packetId: 0, released: stored.released };
+    // A QoS 2 message sent before the restart keeps its packet id: the client may hold it [MQTT-4.4.0-1].
+    if (qos === 2 && stored.packetId !== undefined) {
+      owed.packetId = stored.packetId;
+      this.inflight.set(stored.packetId, owed);
+    } else {
+      this.queue.push(owed);
+    }
+    if (stored.seq >= this.nextSeq) this.nextSeq = stored.seq + 1;
   }
 
   private send(owed: Owed, dup: boolean): void {
     const channel = this.channel!;
-    if (owed.packetId === 0) owed.packetId = this.allocatePacketId();
+    if (owed.packetId === 0) {
+      owed.packetId = this.allocatePacketId();
+      if (owed.qos === 2 && owed.seq !== 0) this.track(owed);
+    }
     this.inflight.set(owed.packetId, owed);
-    if (!channel.sendPublish(owed.message, 1, owed.packetId, dup, owed.retain)) {
+    if (!channel.sendPublish(owed.message, owed.qos, owed.packetId, dup, owed.retain, owed.ids)) {
       // Too large for this client: it will never be acknowledged, so let it go.
       this.dropped++;
       this.settle(owed);
     }
   }
 
-  /** The client acknowledged a QoS 1 delivery. */
+  /** The client acknowledged a QoS 1 delivery (PUBACK). */
   acknowledge(packetId: number): void {
     const owed = this.inflight.get(packetId);
-    if (owed === undefined) return;
+    if (owed === undefined || owed.qos !== 1) return;
     this.settle(owed);
     this.pump();
+  }
+
+  /**
+   * PUBREC for a QoS 2 delivery: release it with PUBREL [MQTT-4.3.3-4], and resend only the PUBREL
+   * from then on [MQTT-4.3.3-6]. A v5 PUBREC with a failure reason (0x80 or more) ends the exchange
+   * there, and a PUBREC for an id not in flight still gets
+   * its PUBREL, flagged unknown.
+   */
+  received(packetId: number, failed: boolean): void {
+    const owed = this.inflight.get(packetId);
+    if (owed === undefined || owed.qos !== 2) {
+      this.channel?.sendPubrel(packetId, false);
+      return;
+    }
+    if (failed) {
+      this.settle(owed);
+      this.pump();
+      return;
+    }
+    if (!owed.released) {
+      owed.released = true;
+      if (owed.seq !== 0) this.track(owed);
+    }
+    this.channel?.sendPubrel(packetId, true);
+  }
+
+  /** PUBCOMP: the QoS 2 delivery is complete. */
+  complete(packetId: number): void {
+    const owed = this.inflight.get(packetId);
+    if (owed === undefined || !owed.released) return;
+    this.settle(owed);
+    this.pump();
+  }
+
+  private track(owed: Owed): void {
+    this.options.store?.track(this.clientId, owed.seq, owed.packetId, owed.released).catch(this.storeFailed);
   }
 
   private settle(owed: Owed): void {
@@ -185,9 +273,14 @@ export class Session {
     this.channel = channel;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
-    // [MQTT-4.4.0-1] unacknowledged PUBLISH packets are resent with DUP and their original ids
+    // [MQTT-4.4.0-1] unacknowledged PUBLISH packets are resent with DUP and their original ids,
+    // and released QoS 2 messages get their PUBREL again
     for (const owed of [...this.inflight.values()]) {
-      if (!channel.sendPublish(owed.message, 1, owed.packetId, true, owed.retain)) {
+      if (owed.released) {
+        channel.sendPubrel(owed.packetId, true);
+        continue;
+      }
+      if (!channel.sendPublish(owed.message, owed.qos, owed.packetId, true, owed.retain, owed.ids)) {
         this.dropped++;
         this.settle(owed);
       }
@@ -205,6 +298,7 @@ export class Session {
     if (!this.persistent) {
       this.inflight.clear();
       this.queue.length = 0;
+      this.awaitingRelease.clear();
     }
     return true;
   }

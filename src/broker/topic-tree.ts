@@ -8,8 +8,10 @@
  * topic's match result is cached, already de-duplicated per subscriber (one delivery per subscriber
  * at the highest granted QoS, as [MQTT-3.3.5-1] allows), and the whole cache is dropped on any
  * subscription change. The cache is bounded: when it fills, it is cleared rather than tracked LRU,
- * which keeps the hit path to one Map lookup.
+ * which keeps the hit path to one Map lookup. MQTT 5 subscription identifiers are gathered per
+ * subscriber at match time, so the cached result carries them and a publish allocates nothing for them.
  */
+import type { QoS } from '../protocol/codec.js';
 
 export interface Subscriber {
   readonly clientId: string;
@@ -22,19 +24,23 @@ export const RETAIN_AS_PUBLISHED = 2;
 export interface Subscription<S extends Subscriber = Subscriber> {
   readonly subscriber: S;
   readonly filter: string;
-  readonly qos: 0 | 1;
+  readonly qos: QoS;
   /** NO_LOCAL | RETAIN_AS_PUBLISHED; 0 when absent. */
   readonly flags?: number;
+  /** MQTT 5 Subscription Identifier; 0 or absent when none. */
+  readonly id?: number;
 }
 
 /**
  * One delivery target of a topic: the subscriber, the highest QoS among its matching subscriptions,
- * and their flags: NO_LOCAL only if every matching subscription has it, RETAIN_AS_PUBLISHED if any does.
+ * and their flags: NO_LOCAL only if every matching subscription has it, RETAIN_AS_PUBLISHED if any does;
+ * `ids` are the Subscription Identifiers of those that have one [MQTT-3.3.4-3], undefined when none.
  */
 export interface Match<S extends Subscriber = Subscriber> {
   readonly subscriber: S;
-  readonly qos: 0 | 1;
+  readonly qos: QoS;
   readonly flags: number;
+  readonly ids: readonly number[] | undefined;
 }
 
 class TreeNode<S extends Subscriber> {
@@ -131,7 +137,7 @@ export class TopicTree<S extends Subscriber = Subscriber> {
     const dollar = topic.charCodeAt(0) === 36;
     this.collect(this.root, levels, 0, found, dollar);
     const result: Match<S>[] = [];
-    for (const [subscriber, f] of found) result.push({ subscriber, qos: f.qos, flags: f.flags });
+    for (const [subscriber, f] of found) result.push({ subscriber, qos: f.qos, flags: f.flags, ids: f.ids });
     if (this.cache.size >= this.cacheSize) this.cache.clear();
     this.cache.set(topic, result);
     return result;
@@ -175,19 +181,22 @@ export class TopicTree<S extends Subscriber = Subscriber> {
 }
 
 interface Found {
-  qos: 0 | 1;
+  qos: QoS;
   flags: number;
+  ids: number[] | undefined;
 }
 
 function add<S extends Subscriber>(found: Map<S, Found>, bucket: ReadonlyMap<S, Subscription<S>>): void {
   for (const [subscriber, sub] of bucket) {
     const flags = sub.flags ?? 0;
     const prev = found.get(subscriber);
+    const id = sub.id ?? 0;
     if (prev === undefined) {
-      found.set(subscriber, { qos: sub.qos, flags });
+      found.set(subscriber, { qos: sub.qos, flags, ids: id === 0 ? undefined : [id] });
       continue;
     }
     if (sub.qos > prev.qos) prev.qos = sub.qos;
+    if (id !== 0) (prev.ids ??= []).push(id);
     prev.flags = ((prev.flags & flags) & NO_LOCAL) | ((prev.flags | flags) & RETAIN_AS_PUBLISHED);
   }
 }

@@ -36,13 +36,40 @@ export interface Config {
   accountId: string | undefined;
   region: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `aws` (AWS IoT Core's behaviour and limits) or `mqtt` (the OASIS standards in full). */
+  profile: 'aws' | 'mqtt';
+  // Single switches and limits over the profile's (broker/profile.ts); undefined keeps the profile's.
+  qos2: boolean | undefined;
+  retainedToWildcards: boolean | undefined;
+  hashMatchesParent: boolean | undefined;
+  subscriptionIdentifiers: boolean | undefined;
+  outboundTopicAliases: boolean | undefined;
+  keepAliveClamp: boolean | undefined;
+  reasonStrings: boolean | undefined;
+  maxClientIdBytes: number | undefined;
+  keepAliveMin: number | undefined;
+  keepAliveMax: number | undefined;
+  maxFiltersPerSubscribe: number | undefined;
+  maxSubscriptions: number | undefined;
+  maxPayloadBytes: number | undefined;
+  maxTopicBytes: number | undefined;
+  maxTopicSlashes: number | undefined;
+  maxInflight: number | undefined;
+  topicAliasMaximum: number | undefined;
+  defaultSessionExpiry: number | undefined;
+  maxSessionExpiry: number | undefined;
+  maxQueuedMessages: number | undefined;
+  /** Rate quotas, 0 = off (the default in both profiles). */
+  publishRate: number | undefined;
+  subscribeRate: number | undefined;
+  connectRate: number | undefined;
 }
 
 interface Setting {
   key: keyof Config;
   /** Flag name, kebab-case; env var is TOPICD_ + upper snake of it. */
   flag: string;
-  kind: 'string' | 'port' | 'optional-port' | 'optional-string';
+  kind: 'string' | 'port' | 'optional-port' | 'optional-string' | 'optional-int' | 'optional-bool';
   describe: string;
 }
 
@@ -62,6 +89,30 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'accountId', flag: 'account-id', kind: 'optional-string', describe: 'AWS account id used in ARNs (12 digits)' },
   { key: 'region', flag: 'region', kind: 'string', describe: 'AWS region used in ARNs and SigV4' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', describe: 'log level: fatal, error, warn, info, debug, trace, silent' },
+  { key: 'profile', flag: 'profile', kind: 'string', describe: 'aws (AWS IoT Core behaviour and limits) or mqtt (the OASIS MQTT standards in full)' },
+  { key: 'qos2', flag: 'qos2', kind: 'optional-bool', describe: 'QoS 2 both ways (profile aws: false, mqtt: true)' },
+  { key: 'retainedToWildcards', flag: 'retained-to-wildcards', kind: 'optional-bool', describe: 'retained messages go to wildcard subscriptions too (aws: false, mqtt: true)' },
+  { key: 'hashMatchesParent', flag: 'hash-matches-parent', kind: 'optional-bool', describe: 'a/# also matches a (aws: false, mqtt: true)' },
+  { key: 'subscriptionIdentifiers', flag: 'subscription-identifiers', kind: 'optional-bool', describe: 'MQTT 5 subscription identifiers (aws: false, mqtt: true)' },
+  { key: 'outboundTopicAliases', flag: 'outbound-topic-aliases', kind: 'optional-bool', describe: 'the server sets topic aliases on messages to v5 clients (aws: false, mqtt: true)' },
+  { key: 'keepAliveClamp', flag: 'keep-alive-clamp', kind: 'optional-bool', describe: 'clamp keep-alive into keep-alive-min..keep-alive-max (aws: true, mqtt: false)' },
+  { key: 'reasonStrings', flag: 'reason-strings', kind: 'optional-bool', describe: 'MQTT 5 reason strings on refusals and disconnects (aws: false, mqtt: true)' },
+  { key: 'maxClientIdBytes', flag: 'max-client-id-bytes', kind: 'optional-int', describe: 'longest client id in bytes (aws: 128, mqtt: 65535)' },
+  { key: 'keepAliveMin', flag: 'keep-alive-min', kind: 'optional-int', describe: 'smallest keep-alive in seconds when clamped (aws: 30)' },
+  { key: 'keepAliveMax', flag: 'keep-alive-max', kind: 'optional-int', describe: 'largest keep-alive in seconds when clamped (aws: 1200)' },
+  { key: 'maxFiltersPerSubscribe', flag: 'max-filters-per-subscribe', kind: 'optional-int', describe: 'filters in one SUBSCRIBE (aws: 8, mqtt: no limit)' },
+  { key: 'maxSubscriptions', flag: 'max-subscriptions', kind: 'optional-int', describe: 'subscriptions per connection (aws: 50, mqtt: no limit)' },
+  { key: 'maxPayloadBytes', flag: 'max-payload-bytes', kind: 'optional-int', describe: 'largest PUBLISH payload in bytes (aws: 131072, mqtt: 1048576)' },
+  { key: 'maxTopicBytes', flag: 'max-topic-bytes', kind: 'optional-int', describe: 'longest topic in bytes (aws: 256, mqtt: 65535)' },
+  { key: 'maxTopicSlashes', flag: 'max-topic-slashes', kind: 'optional-int', describe: 'most slashes in a topic (aws: 7, mqtt: no limit)' },
+  { key: 'maxInflight', flag: 'max-inflight', kind: 'optional-int', describe: 'unacknowledged QoS 1/2 messages each way, the Receive Maximum (both: 100)' },
+  { key: 'topicAliasMaximum', flag: 'topic-alias-maximum', kind: 'optional-int', describe: 'topic aliases a v5 client may set (aws: 8, mqtt: 65535)' },
+  { key: 'defaultSessionExpiry', flag: 'default-session-expiry', kind: 'optional-int', describe: 'expiry of a 3.1.1 persistent session in seconds (both: 3600)' },
+  { key: 'maxSessionExpiry', flag: 'max-session-expiry', kind: 'optional-int', describe: 'longest session expiry granted in seconds (aws: 604800, mqtt: 4294967295)' },
+  { key: 'maxQueuedMessages', flag: 'max-queued-messages', kind: 'optional-int', describe: 'messages queued per session behind its window; newer ones are dropped past it (both: 1000)' },
+  { key: 'publishRate', flag: 'publish-rate', kind: 'optional-int', describe: 'inbound PUBLISH per second per connection, 0 = no quota (AWS: 100; default 0)' },
+  { key: 'subscribeRate', flag: 'subscribe-rate', kind: 'optional-int', describe: 'SUBSCRIBE per second per connection, 0 = no quota (default 0)' },
+  { key: 'connectRate', flag: 'connect-rate', kind: 'optional-int', describe: 'CONNECT per second per client id, 0 = no quota (AWS: 1; default 0)' },
 ];
 
 export const DEFAULTS: Config = {
@@ -80,6 +131,30 @@ export const DEFAULTS: Config = {
   accountId: undefined,
   region: 'us-east-1',
   logLevel: 'info',
+  profile: 'aws',
+  qos2: undefined,
+  retainedToWildcards: undefined,
+  hashMatchesParent: undefined,
+  subscriptionIdentifiers: undefined,
+  outboundTopicAliases: undefined,
+  keepAliveClamp: undefined,
+  reasonStrings: undefined,
+  maxClientIdBytes: undefined,
+  keepAliveMin: undefined,
+  keepAliveMax: undefined,
+  maxFiltersPerSubscribe: undefined,
+  maxSubscriptions: undefined,
+  maxPayloadBytes: undefined,
+  maxTopicBytes: undefined,
+  maxTopicSlashes: undefined,
+  maxInflight: undefined,
+  topicAliasMaximum: undefined,
+  defaultSessionExpiry: undefined,
+  maxSessionExpiry: undefined,
+  maxQueuedMessages: undefined,
+  publishRate: undefined,
+  subscribeRate: undefined,
+  connectRate: undefined,
 };
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -95,6 +170,18 @@ function coerce(setting: Setting, raw: unknown, source: string): unknown {
       throw new TopicdError('InvalidRequestException', `${where} must be a port number 0-65535, got ${JSON.stringify(raw)}`);
     }
     return n;
+  }
+  if (setting.kind === 'optional-int') {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new TopicdError('InvalidRequestException', `${where} must be a whole number 0 or more, got ${JSON.stringify(raw)}`);
+    }
+    return n;
+  }
+  if (setting.kind === 'optional-bool') {
+    if (raw === true || raw === 'true') return true;
+    if (raw === false || raw === 'false') return false;
+    throw new TopicdError('InvalidRequestException', `${where} must be true or false, got ${JSON.stringify(raw)}`);
   }
   if (typeof raw !== 'string' || raw === '') {
     throw new TopicdError('InvalidRequestException', `${where} must be a non-empty string, got ${JSON.stringify(raw)}`);
@@ -155,6 +242,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   if (parsePlainAllow(result.mqttPlainAllow) === null) {
     throw new TopicdError('InvalidRequestException', `mqtt-plain-allow must be all, none, or a comma list of publish and subscribe, got "${result.mqttPlainAllow}"`);
+  }
+  if (result.profile !== 'aws' && result.profile !== 'mqtt') {
+    throw new TopicdError('InvalidRequestException', `profile must be aws or mqtt, got "${String(result.profile)}"`);
   }
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(result.region)) {
     throw new TopicdError('InvalidRequestException', `region must look like us-east-1, got "${result.region}"`);

@@ -10,6 +10,7 @@ import type { Packet, IPublishPacket } from 'mqtt-packet';
 
 export type { Packet, IPublishPacket };
 export type ProtocolVersion = 3 | 4 | 5;
+export type QoS = 0 | 1 | 2;
 
 export interface PacketParser {
   parse(buf: Buffer): number;
@@ -42,7 +43,7 @@ export interface PublishProperties {
 export interface Message {
   readonly topic: string;
   readonly payload: Buffer;
-  readonly qos: 0 | 1;
+  readonly qos: QoS;
   readonly retain: boolean;
   readonly properties: PublishProperties | undefined;
   /** Epoch ms when an MQTT 5 Message Expiry Interval runs out; undefined when it never expires. */
@@ -52,7 +53,7 @@ export interface Message {
 }
 
 export function createMessage(
-  topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, properties?: PublishProperties, expiresAt?: number,
+  topic: string, payload: Buffer, qos: QoS, retain: boolean, properties?: PublishProperties, expiresAt?: number,
 ): Message {
   const interval = properties?.messageExpiryInterval;
   return {
@@ -64,8 +65,8 @@ export function createMessage(
 /** Whether the message's MQTT 5 expiry has passed: it is then no longer delivered [MQTT-3.3.2-5]. */
 export const isExpired = (message: Message, now: number): boolean => message.expiresAt !== undefined && message.expiresAt <= now;
 
-const slotOf = (version: ProtocolVersion, qos: 0 | 1, retain: boolean): number =>
-  (version === 5 ? 4 : 0) + (retain ? 2 : 0) + qos;
+const slotOf = (version: ProtocolVersion, qos: QoS, retain: boolean): number =>
+  (version === 5 ? 6 : 0) + (retain ? 3 : 0) + qos;
 
 /** Offset of the packet id in an encoded PUBLISH: fixed header, then 2 + topic bytes. */
 function packetIdOffset(buf: Buffer): number {
@@ -77,11 +78,11 @@ function packetIdOffset(buf: Buffer): number {
 
 /**
  * The bytes of `message` as a PUBLISH for one subscriber. QoS 0 returns the shared buffer itself
- * (callers must not modify it); QoS 1 returns a copy with `packetId` written in.
+ * (callers must not modify it); QoS 1 and 2 return a copy with `packetId` written in.
  */
-export function encodePublish(message: Message, version: ProtocolVersion, qos: 0 | 1, retain: boolean, packetId: number): Buffer {
+export function encodePublish(message: Message, version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number): Buffer {
   // [MQTT-3.3.2-6] the expiry interval sent is what remains: such bytes are this delivery's own.
-  if (version === 5 && message.expiresAt !== undefined) return encodeCountedDown(message, qos, retain, packetId);
+  if (version === 5 && message.expiresAt !== undefined) return encodePublishFor(message, qos, retain, packetId, undefined, 0, false);
   const slot = slotOf(version, qos, retain);
   const cache = (message.encoded ??= []);
   let shared = cache[slot];
@@ -106,13 +107,23 @@ export function encodePublish(message: Message, version: ProtocolVersion, qos: 0
   return copy;
 }
 
-function encodeCountedDown(message: Message, qos: 0 | 1, retain: boolean, packetId: number): Buffer {
+/**
+ * A v5 PUBLISH whose bytes are this delivery's own: the remaining expiry, the subscription
+ * identifiers of the matching subscriptions [MQTT-3.3.4-3], a topic alias (with the topic left out
+ * when the client already knows it), within the client's Topic Alias Maximum [MQTT-3.3.2-11]). Never on the plain shared path.
+ */
+export function encodePublishFor(
+  message: Message, qos: QoS, retain: boolean, packetId: number,
+  subscriptionIds: readonly number[] | undefined, topicAlias: number, aliasKnown: boolean,
+): Buffer {
+  const properties: NonNullable<IPublishPacket['properties']> = { ...message.properties };
   // AWS: under a second left is sent as 0.
-  const remaining = Math.max(0, Math.floor((message.expiresAt! - Date.now()) / 1000));
+  if (message.expiresAt !== undefined) properties.messageExpiryInterval = Math.max(0, Math.floor((message.expiresAt - Date.now()) / 1000));
+  if (subscriptionIds !== undefined) properties.subscriptionIdentifier = subscriptionIds.length === 1 ? subscriptionIds[0]! : [...subscriptionIds];
+  if (topicAlias !== 0) properties.topicAlias = topicAlias;
   return encode({
-    cmd: 'publish', topic: message.topic, payload: message.payload, qos, retain, dup: false,
-    messageId: qos > 0 ? packetId : undefined,
-    properties: { ...message.properties, messageExpiryInterval: remaining },
+    cmd: 'publish', topic: aliasKnown ? '' : message.topic, payload: message.payload, qos, retain, dup: false,
+    messageId: qos > 0 ? packetId : undefined, properties,
   }, 5);
 }
 

@@ -220,7 +220,7 @@ export interface PolicyStore {
 export interface RetainedRow {
   topic: string;
   payload: Buffer;
-  qos: 0 | 1;
+  qos: 0 | 1 | 2;
   /** MQTT 5 properties as the broker serialized them (opaque to the store), or null. */
   properties: string | null;
   /** Epoch milliseconds. */
@@ -247,16 +247,26 @@ export interface SessionRow {
 
 export interface SessionSubscriptionRow {
   filter: string;
-  qos: 0 | 1;
+  qos: 0 | 1 | 2;
+  /** MQTT 5 subscription options (No Local, Retain As Published bits); absent when 0. */
+  options?: number;
+  /** MQTT 5 Subscription Identifier; absent when none. */
+  identifier?: number;
 }
 
-/** A QoS 1 message owed to a session, kept until the client acknowledges it. */
+/** A QoS 1 or 2 message owed to a session, kept until the client acknowledges it. */
 export interface SessionMessageRow {
   /** Order within the session; assigned by the broker. */
   seq: number;
   topic: string;
   payload: Buffer;
-  qos: 0 | 1;
+  /** The QoS of the delivery owed. */
+  qos: 0 | 1 | 2;
+  /** Subscription Identifiers the delivery carries; absent when none. */
+  identifiers?: number[];
+  /** QoS 2 once sent: the packet id, and whether PUBREC came (only PUBREL/PUBCOMP are left); absent before. */
+  packetId?: number;
+  released?: boolean;
   /** Opaque serialized MQTT 5 properties, or null. */
   properties: string | null;
   /** Epoch milliseconds after which it is no longer delivered (MQTT 5 message expiry), or null. */
@@ -279,6 +289,8 @@ export interface SessionStore {
   subscribe(clientId: string, subscription: SessionSubscriptionRow): Promise<void>;
   unsubscribe(clientId: string, filter: string): Promise<void>;
   enqueue(clientId: string, message: SessionMessageRow): Promise<void>;
+  /** Records the packet id and release state of a QoS 2 message sent (no-op when the message is gone). */
+  track(clientId: string, seq: number, packetId: number, released: boolean): Promise<void>;
   dequeue(clientId: string, seq: number): Promise<void>;
 }
 

@@ -28,7 +28,7 @@ export class RawClient {
     socket.on('error', () => undefined);
   }
 
-  static open(port: number, device: Device): Promise<RawClient> {
+  static open(port: number, device: Pick<Device, 'ca' | 'cert' | 'key'>): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const socket = tlsConnect({ host: 'localhost', port, servername: 'localhost', ca: device.ca, cert: device.cert, key: device.key }, () => resolve(new RawClient(socket)));
       socket.once('error', reject);
@@ -107,12 +107,15 @@ export function connectPacket(version: 4 | 5, clientId: string, extra: Partial<m
 
 export const CONNACK_OK_V4 = '20020000';
 
-/** One topicd with one device for a conformance file: started before its tests, stopped after. */
-export function conformanceBroker(deviceName: string): { open(): Promise<RawClient>; readonly topicd: TestTopicd; readonly device: Device } {
+/**
+ * One topicd with one device for a conformance file: started before its tests, stopped after.
+ * `flags` are start settings (e.g. `{ profile: 'mqtt' }`); the default is the aws profile.
+ */
+export function conformanceBroker(deviceName: string, flags: Record<string, unknown> = {}): { open(): Promise<RawClient>; readonly topicd: TestTopicd; readonly device: Device } {
   let topicd: TestTopicd | undefined;
   let device: Device | undefined;
   before(async () => {
-    topicd = await startTestTopicd();
+    topicd = await startTestTopicd(flags);
     device = await createDevice(topicd, deviceName);
   });
   after(() => topicd?.stop());
@@ -129,19 +132,22 @@ export interface SubscriptionOptions {
   rh?: number;
 }
 
-/** SUBSCRIBE bytes for one filter, built with mqtt-packet (the peer codec). */
-export function subscribePacket(version: 4 | 5, filter: string, qos: 0 | 1 | 2, options: SubscriptionOptions = {}, messageId = 1): Buffer {
-  return mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic: filter, qos, ...(version === 5 ? options : {}) }] }, { protocolVersion: version });
+/** SUBSCRIBE bytes for one filter, built with mqtt-packet (the peer codec); v5 may carry a Subscription Identifier. */
+export function subscribePacket(version: 4 | 5, filter: string, qos: 0 | 1 | 2, options: SubscriptionOptions = {}, messageId = 1, subscriptionId?: number): Buffer {
+  return mqttPacket.generate({
+    cmd: 'subscribe', messageId, subscriptions: [{ topic: filter, qos, ...(version === 5 ? options : {}) }],
+    ...(subscriptionId === undefined ? {} : { properties: { subscriptionIdentifier: subscriptionId } }),
+  }, { protocolVersion: version });
 }
 
 /** PUBLISH bytes, built with mqtt-packet. */
 export function publishPacket(
-  version: 4 | 5, topic: string, payload: Buffer | string, qos: 0 | 1,
-  options: { retain?: boolean; messageId?: number; properties?: mqttPacket.IPublishPacket['properties'] } = {},
+  version: 4 | 5, topic: string, payload: Buffer | string, qos: 0 | 1 | 2,
+  options: { retain?: boolean; messageId?: number; dup?: boolean; properties?: mqttPacket.IPublishPacket['properties'] } = {},
 ): Buffer {
   return mqttPacket.generate({
     cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos,
-    messageId: qos > 0 ? (options.messageId ?? 1) : undefined, retain: options.retain ?? false, dup: false,
+    messageId: qos > 0 ? (options.messageId ?? 1) : undefined, retain: options.retain ?? false, dup: options.dup ?? false,
     ...(options.properties ? { properties: options.properties } : {}),
   }, { protocolVersion: version });
 }

@@ -455,6 +455,23 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
         assert.deepEqual((await store.sessions.all())[0]?.messages, [], 'a new session starts empty');
       });
+      test('sessions - subscription options and identifiers, QoS 2 messages with identifiers and their tracked delivery state', async () => {
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
+        await store.sessions.subscribe('a', { filter: 'x/#', qos: 2, options: 3, identifier: 268435455 });
+        await store.sessions.subscribe('a', { filter: 'y', qos: 1 });
+        await store.sessions.enqueue('a', { ...message(1), qos: 2, identifiers: [4, 5] });
+        await store.sessions.enqueue('a', { ...message(2), qos: 2 });
+        await store.sessions.track('a', 1, 17, false);
+        await store.sessions.track('a', 2, 18, false);
+        await store.sessions.track('a', 2, 18, true);
+        await store.sessions.track('a', 99, 19, true);
+        const [stored] = await store.sessions.all();
+        assert.deepEqual(stored?.subscriptions, [{ filter: 'x/#', qos: 2, options: 3, identifier: 268435455 }, { filter: 'y', qos: 1 }]);
+        assert.deepEqual(stored?.messages, [
+          { ...message(1), qos: 2, identifiers: [4, 5], packetId: 17, released: false },
+          { ...message(2), qos: 2, packetId: 18, released: true },
+        ]);
+      });
     });
 
     describe('retained', () => {

@@ -175,4 +175,15 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE access_key_id = (SELECT value FROM meta WHERE key = 'adminAccessKeyId');
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- MQTT 5 subscription options and identifiers, and QoS 2 delivery state (profile mqtt).
+      ALTER TABLE session_subscriptions ADD COLUMN options INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE session_subscriptions ADD COLUMN identifier INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE session_messages ADD COLUMN identifiers TEXT;
+      ALTER TABLE session_messages ADD COLUMN packet_id INTEGER;
+      ALTER TABLE session_messages ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import type {
   AccessKeyRow, AccessKeyStore, CaCertificateStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, PageRequest, PolicyStore, RetainedRow, RetainedStore,
-  SessionMessageRow, SessionStore, StoredSession,
+  SessionMessageRow, SessionStore, SessionSubscriptionRow, StoredSession,
   Store, ThingFilter, ThingPrincipalStore, ThingRow, ThingStore, ThingTypeStore,
 } from '../store.js';
 import { durableAtTurnEnd } from '../../turn.js';
@@ -359,7 +359,7 @@ export class SqliteStore implements Store {
   private retainedStore(): RetainedStore {
     const db = this.db;
     type Row = { topic: string; payload: Buffer; qos: number; properties: string | null; updated_at: number };
-    const toRow = (r: Row): RetainedRow => ({ topic: r.topic, payload: r.payload, qos: r.qos === 1 ? 1 : 0, properties: r.properties, updatedAt: r.updated_at });
+    const toRow = (r: Row): RetainedRow => ({ topic: r.topic, payload: r.payload, qos: r.qos === 2 ? 2 : r.qos === 1 ? 1 : 0, properties: r.properties, updatedAt: r.updated_at });
     const put = db.prepare<[string, Buffer, number, string | null, number]>(
       'INSERT INTO retained (topic, payload, qos, properties, updated_at) VALUES (?, ?, ?, ?, ?) '
       + 'ON CONFLICT (topic) DO UPDATE SET payload = excluded.payload, qos = excluded.qos, properties = excluded.properties, updated_at = excluded.updated_at');
@@ -380,8 +380,11 @@ export class SqliteStore implements Store {
   private sessionStore(): SessionStore {
     const db = this.db;
     type SessionRecord = { client_id: string; expiry_seconds: number; disconnected_at: number | null };
-    type SubscriptionRecord = { client_id: string; filter: string; qos: number };
-    type MessageRecord = { client_id: string; seq: number; topic: string; payload: Buffer; qos: number; properties: string | null; expires_at: number | null };
+    type SubscriptionRecord = { client_id: string; filter: string; qos: number; options: number; identifier: number };
+    type MessageRecord = {
+      client_id: string; seq: number; topic: string; payload: Buffer; qos: number; properties: string | null; expires_at: number | null;
+      identifiers: string | null; packet_id: number | null; released: number;
+    };
     const sessions = db.prepare<[], SessionRecord>('SELECT * FROM sessions ORDER BY client_id');
     const subscriptions = db.prepare<[], SubscriptionRecord>('SELECT * FROM session_subscriptions ORDER BY client_id, filter');
     const messages = db.prepare<[], MessageRecord>('SELECT * FROM session_messages ORDER BY client_id, seq');
@@ -389,29 +392,50 @@ export class SqliteStore implements Store {
       'INSERT INTO sessions (client_id, expiry_seconds, disconnected_at) VALUES (?, ?, ?) '
       + 'ON CONFLICT (client_id) DO UPDATE SET expiry_seconds = excluded.expiry_seconds, disconnected_at = excluded.disconnected_at');
     const del = db.prepare<[string]>('DELETE FROM sessions WHERE client_id = ?');
-    const subscribe = db.prepare<[string, string, number]>(
-      'INSERT INTO session_subscriptions (client_id, filter, qos) VALUES (?, ?, ?) ON CONFLICT (client_id, filter) DO UPDATE SET qos = excluded.qos');
+    const subscribe = db.prepare<[string, string, number, number, number]>(
+      'INSERT INTO session_subscriptions (client_id, filter, qos, options, identifier) VALUES (?, ?, ?, ?, ?) '
+      + 'ON CONFLICT (client_id, filter) DO UPDATE SET qos = excluded.qos, options = excluded.options, identifier = excluded.identifier');
     const unsubscribe = db.prepare<[string, string]>('DELETE FROM session_subscriptions WHERE client_id = ? AND filter = ?');
-    const enqueue = db.prepare<[string, number, string, Buffer, number, string | null, number | null]>(
-      'INSERT OR REPLACE INTO session_messages (client_id, seq, topic, payload, qos, properties, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const enqueue = db.prepare<[string, number, string, Buffer, number, string | null, number | null, string | null, number | null, number]>(
+      'INSERT OR REPLACE INTO session_messages (client_id, seq, topic, payload, qos, properties, expires_at, identifiers, packet_id, released) '
+      + 'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const track = db.prepare<[number, number, string, number]>('UPDATE session_messages SET packet_id = ?, released = ? WHERE client_id = ? AND seq = ?');
     const dequeue = db.prepare<[string, number]>('DELETE FROM session_messages WHERE client_id = ? AND seq = ?');
-    const toMessage = (r: MessageRecord): SessionMessageRow =>
-      ({ seq: r.seq, topic: r.topic, payload: r.payload, qos: r.qos === 1 ? 1 : 0, properties: r.properties, expiresAt: r.expires_at });
+    const qosOf = (n: number): 0 | 1 | 2 => (n === 2 ? 2 : n === 1 ? 1 : 0);
+    const toMessage = (r: MessageRecord): SessionMessageRow => {
+      const row: SessionMessageRow = { seq: r.seq, topic: r.topic, payload: r.payload, qos: qosOf(r.qos), properties: r.properties, expiresAt: r.expires_at };
+      if (r.identifiers !== null) row.identifiers = r.identifiers.split(',').map(Number);
+      if (r.packet_id !== null) {
+        row.packetId = r.packet_id;
+        row.released = r.released === 1;
+      }
+      return row;
+    };
+    const toSubscription = (r: SubscriptionRecord): SessionSubscriptionRow => {
+      const row: SessionSubscriptionRow = { filter: r.filter, qos: qosOf(r.qos) };
+      if (r.options !== 0) row.options = r.options;
+      if (r.identifier !== 0) row.identifier = r.identifier;
+      return row;
+    };
     return {
       all: async () => {
         const byId = new Map<string, StoredSession>();
         for (const r of sessions.all()) {
           byId.set(r.client_id, { session: { clientId: r.client_id, expirySeconds: r.expiry_seconds, disconnectedAt: r.disconnected_at }, subscriptions: [], messages: [] });
         }
-        for (const r of subscriptions.all()) byId.get(r.client_id)?.subscriptions.push({ filter: r.filter, qos: r.qos === 1 ? 1 : 0 });
+        for (const r of subscriptions.all()) byId.get(r.client_id)?.subscriptions.push(toSubscription(r));
         for (const r of messages.all()) byId.get(r.client_id)?.messages.push(toMessage(r));
         return [...byId.values()];
       },
       put: async (s) => { put.run(s.clientId, s.expirySeconds, s.disconnectedAt); },
       delete: async (clientId) => { del.run(clientId); },
-      subscribe: async (clientId, s) => { subscribe.run(clientId, s.filter, s.qos); },
+      subscribe: async (clientId, s) => { subscribe.run(clientId, s.filter, s.qos, s.options ?? 0, s.identifier ?? 0); },
       unsubscribe: async (clientId, filter) => { unsubscribe.run(clientId, filter); },
-      enqueue: async (clientId, m) => { enqueue.run(clientId, m.seq, m.topic, m.payload, m.qos, m.properties, m.expiresAt); },
+      enqueue: async (clientId, m) => {
+        enqueue.run(clientId, m.seq, m.topic, m.payload, m.qos, m.properties, m.expiresAt,
+          m.identifiers === undefined ? null : m.identifiers.join(','), m.packetId ?? null, m.released === true ? 1 : 0);
+      },
+      track: async (clientId, seq, packetId, released) => { track.run(packetId, released ? 1 : 0, clientId, seq); },
       dequeue: async (clientId, seq) => { dequeue.run(clientId, seq); },
     };
   }

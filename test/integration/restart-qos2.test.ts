@@ -1,0 +1,104 @@
+/**
+ * In the mqtt profile, QoS 2 deliveries owed to a persistent session survive a SIGKILL with their
+ * state: a PUBLISH that was sent goes again under its packet id with DUP, one the client received
+ * (PUBREC) gets only its PUBREL again, and one never sent goes out fresh [MQTT-4.4.0-1].
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { RuntimeInfo } from '../../src/config/data-files.js';
+import { RawClient, connectPacket, publishPacket, subscribePacket } from '../helpers/raw-mqtt.js';
+import { CLI, EPHEMERAL, run, spawnCli, type Spawned } from '../helpers/tools.js';
+
+const hexId = (id: number): string => id.toString(16).padStart(4, '0');
+
+describe('restart - QoS 2 state survives SIGKILL (profile mqtt)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'topicd-restart-qos2-'));
+  const dataDir = join(root, 'data');
+  const deviceDir = join(root, 'device');
+  let server: Spawned | undefined;
+
+  const start = async (): Promise<RuntimeInfo> => {
+    server = spawnCli(['start', '--data-dir', dataDir, '--profile', 'mqtt', ...EPHEMERAL]);
+    await server.waitFor('stdout', 'topicd is ready');
+    return JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as RuntimeInfo;
+  };
+  const files = () => ({
+    ca: readFileSync(join(deviceDir, 'root-CA.pem'), 'utf8'),
+    cert: readFileSync(join(deviceDir, 'device.pem.crt'), 'utf8'),
+    key: readFileSync(join(deviceDir, 'private.pem.key'), 'utf8'),
+  });
+
+  after(async () => {
+    server?.child.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('restart - QoS 2 messages owed keep their packet ids and PUBREL state across SIGKILL', async () => {
+    let runtime = await start();
+    assert.match(server!.stdout(), /Profile\s+mqtt/);
+    const created = await run('node', [CLI, 'thing', 'create', 'restart-qos2', '--out', deviceDir, '--data-dir', dataDir]);
+    assert.equal(created.code, 0, created.stderr);
+
+    const sub = await RawClient.open(runtime.mqttPort, files());
+    sub.send(connectPacket(4, 'q2-restart', { clean: false }));
+    await sub.expect('20 02 00 00', 'CONNACK, new session');
+    sub.send(subscribePacket(4, 'q2r/t', 2));
+    await sub.expect('90 03 0001 02', 'SUBACK QoS 2');
+
+    const pub = await RawClient.open(runtime.mqttPort, files());
+    pub.send(connectPacket(4, 'q2-restart-pub'));
+    await pub.expect('20 02 00 00');
+    const publish = async (n: number): Promise<void> => {
+      pub.send(publishPacket(4, 'q2r/t', `m${n}`, 2, { messageId: n }));
+      await pub.expect(`50 02 ${hexId(n)}`, 'PUBREC');
+      pub.send(`62 02 ${hexId(n)}`);
+      await pub.expect(`70 02 ${hexId(n)}`, 'PUBCOMP');
+    };
+    await publish(1);
+    await publish(2);
+    const ids: number[] = [];
+    for (const want of ['m1', 'm2']) {
+      const p = await sub.packet(4);
+      assert.ok(p.cmd === 'publish' && p.qos === 2 && p.payload.toString() === want);
+      ids.push(p.messageId!);
+    }
+    // m1 received (PUBREC, PUBREL comes back), m2 not.
+    sub.send(`50 02 ${hexId(ids[0]!)}`);
+    await sub.expect(`62 02 ${hexId(ids[0]!)}`, 'PUBREL');
+    sub.close();
+    await new Promise((r) => setTimeout(r, 200));
+    // m3 comes while the session is offline.
+    await publish(3);
+    pub.close();
+
+    server!.child.kill('SIGKILL');
+    assert.equal((await server!.exited).signal, 'SIGKILL');
+    runtime = await start();
+
+    const back = await RawClient.open(runtime.mqttPort, files());
+    back.send(connectPacket(4, 'q2-restart', { clean: false }));
+    await back.expect('20 02 01 00', 'CONNACK, session present');
+    await back.expect(`62 02 ${hexId(ids[0]!)}`, 'm1: only the PUBREL');
+    const again = await back.packet(4);
+    assert.ok(again.cmd === 'publish' && again.payload.toString() === 'm2');
+    assert.equal(again.dup, true, 'm2: DUP');
+    assert.equal(again.messageId, ids[1], 'm2: its packet id');
+    const fresh = await back.packet(4);
+    assert.ok(fresh.cmd === 'publish' && fresh.payload.toString() === 'm3' && fresh.qos === 2 && fresh.dup === false, 'm3: sent fresh');
+    assert.ok(!ids.includes(fresh.messageId!), 'm3: a packet id not in use');
+    back.send(`70 02 ${hexId(ids[0]!)}`);
+    for (const id of [ids[1]!, fresh.messageId!]) {
+      back.send(`50 02 ${hexId(id)}`);
+      await back.expect(`62 02 ${hexId(id)}`, 'PUBREL');
+      back.send(`70 02 ${hexId(id)}`);
+    }
+    back.send('c0 00');
+    await back.expect('d0 00', 'nothing else owed');
+    back.close();
+    server!.child.kill('SIGTERM');
+    assert.equal((await server!.exited).code, 0);
+  });
+});
