@@ -14,6 +14,8 @@ export const AWS_ERROR_STATUS = {
   ThrottlingException: 400,
   UnauthorizedException: 401,
   ForbiddenException: 403,
+  /** IAM's answer when the caller's policies do not allow the operation. */
+  AccessDeniedException: 403,
   ResourceNotFoundException: 404,
   MethodNotAllowedException: 405,
   CertificateStateException: 406,

@@ -9,7 +9,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
-import { OpenAuthorizer, PlainListenerAuthorizer, principalKey } from './auth/authorizer.js';
+import { PlainListenerAuthorizer, principalKey } from './auth/authorizer.js';
+import { PolicyAuthorizer } from './auth/policy-authorizer.js';
 import { Broker } from './broker/broker.js';
 import { describeProfile, resolveProfile } from './broker/profile.js';
 import { publishCertificateRegistered } from './broker/certificate-events.js';
@@ -118,7 +119,14 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       else accessKeyIds.add(accessKeyId);
       return secret;
     };
-    const authorizer = new OpenAuthorizer((id) => registry.certificateStatus(id), (id) => accessKeyIds.has(id));
+    const authorizer = new PolicyAuthorizer({
+      source: registry.authorization,
+      region: config.region,
+      accountId,
+      certificateActive: (id) => registry.certificateStatus(id) === 'ACTIVE',
+      accessKeyExists: (id) => accessKeyIds.has(id),
+      accessKeyIsAdmin: (id) => id === credentials.accessKeyId,
+    });
     const connections = new ConnectionIndex();
     registry.onCertificateChange(({ certificateId, status }) => {
       if (status !== 'ACTIVE') connections.closeAll(certificateId, 'certificate-inactive');
@@ -130,8 +138,11 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
         return;
       }
       accessKeyIds.delete(accessKeyId);
+      registry.policies.detachAllOf(registry.accessKeyArn(accessKeyId)).catch((err: unknown) => onError(err, 'detach policies of a deleted access key'));
       connections.closeAll(principalKey({ kind: 'access-key', accessKeyId, sourceIp: '' }), 'access-key-deleted');
     });
+    // A policy, attachment or thing change applies to live connections within the turn.
+    registry.authorization.onChange(() => connections.scheduleSweep());
     const httpsDeps = {
       broker, authorizer, connections, onError,
       topicLimits: profile.limits.topics,
@@ -211,6 +222,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
 
     const control = await createControlPlane({
       registry, caRegistry, accessKeys: store.accessKeys, accessKeyRegistry, endpoint: config.endpoint, region: config.region, accountId,
+      authorize: ({ accessKeyId, action, resource, sourceIp }) => authorizer.allowsControl(accessKeyId, action, resource, sourceIp),
       // fastify logs each listen at info; the banner already says it, so at the default level the
       // control plane speaks from warn up.
       logger: log.child({ part: 'control' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),

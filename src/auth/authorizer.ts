@@ -1,18 +1,23 @@
 /**
  * @module auth/authorizer
  * Who may do what. A Principal is the identity a transport authenticated (a client certificate, by
- * id; an access key, for SigV4-signed WebSocket clients); an Authorizer answers each action the data
- * plane takes for it. Transports and channels ask; they never decide. The policy engine (AWS IoT
- * policies) is a later Authorizer; until it lands, OpenAuthorizer lets an ACTIVE certificate or a
- * known access key do anything outside the reserved `$` topics (docs/security.md says so plainly).
+ * id; an access key, for SigV4-signed WebSocket clients; nobody, on the plain development listener);
+ * an Authorizer answers for it. Transports and channels ask; they never decide.
+ *
+ * Questions are asked through Grants, one per connection: an MQTT connection's grants know its client
+ * id (policy variables read it), an HTTPS connection's know none (AWS resolves no client or thing
+ * variables over HTTPS). Grants are where decisions are cached, so the hot path asks an object it
+ * already holds instead of looking the principal up on every message.
  */
-import type { CertificateStatus } from '../store/store.js';
 
 export interface CertificatePrincipal {
   readonly kind: 'certificate';
   /** Lowercase hex SHA-256 of the certificate DER. */
   readonly certificateId: string;
   readonly sourceIp: string;
+  /** The certificate's subject and issuer as node prints them (`CN=x\nO=y`), for certificate policy variables. */
+  readonly subject?: string;
+  readonly issuer?: string;
 }
 
 /** A client of the plain-TCP development listener: no identity, only an address. */
@@ -43,87 +48,73 @@ export const principalKey = (principal: Principal): string => {
   }
 };
 
+/** What one connection may do. Each answer reflects the registry as it is now (caches are invalidated). */
+export interface Grants {
+  /** iot:Connect on `client/<clientId>` (MQTT only), and the identity still good. */
+  connect(): boolean;
+  /** iot:Publish on `topic/<topic>`, and iot:RetainPublish as well when retained. */
+  publish(topic: string, retain: boolean): boolean;
+  /** iot:Subscribe on `topicfilter/<filter>` (a shared subscription is judged by the whole filter, as AWS does). */
+  subscribe(filter: string): boolean;
+  /** iot:Receive on `topic/<topic>`, asked on every delivery so a Deny cuts live subscriptions. */
+  receive(topic: string): boolean;
+}
+
 export interface Authorizer {
   /** Whether the identity itself is (still) good: a certificate must be registered and ACTIVE, an access key exist. */
   authenticate(principal: Principal): boolean;
-  connect(principal: Principal, clientId: string): boolean;
-  publish(principal: Principal, topic: string, retain: boolean): boolean;
-  subscribe(principal: Principal, filter: string): boolean;
-  receive(principal: Principal, topic: string): boolean;
+  /** The grants of one connection; `clientId` is the MQTT client id, undefined over HTTPS. */
+  grants(principal: Principal, clientId: string | undefined): Grants;
 }
 
-/** Clients may watch AWS's lifecycle events; every other `$` topic is the service's. */
-const isEvents = (filter: string): boolean => filter.startsWith('$aws/events/');
-
-/** `$` topics are the service's; a shared subscription is judged by the filter it shares. */
-const isReserved = (topicOrFilter: string): boolean => {
-  if (topicOrFilter.startsWith('$share/')) {
-    const slash = topicOrFilter.indexOf('/', 7);
-    return slash !== -1 && topicOrFilter.charCodeAt(slash + 1) === 36;
-  }
-  return topicOrFilter.charCodeAt(0) === 36; /* $ */
-};
-
 /**
- * Seed rule: an ACTIVE registered certificate, or an access key topicd knows, may publish and subscribe
- * anywhere outside `$` topics.
+ * `$` topics belong to the service. Clients may only watch (subscribe to, receive) AWS's lifecycle
+ * events; no policy can let a client publish there, since the broker speaks for the service on them.
  */
-export class OpenAuthorizer implements Authorizer {
-  constructor(
-    private readonly statusOf: (certificateId: string) => CertificateStatus | undefined,
-    /** Whether the access key exists; without it, no access-key principal is authenticated. */
-    private readonly accessKeyExists: (accessKeyId: string) => boolean = () => false,
-  ) {}
+export function reservedForPublish(topic: string): boolean {
+  return topic.charCodeAt(0) === 36; /* $ */
+}
 
-  authenticate(principal: Principal): boolean {
-    switch (principal.kind) {
-      case 'certificate': return this.statusOf(principal.certificateId) === 'ACTIVE';
-      case 'access-key': return this.accessKeyExists(principal.accessKeyId);
-      case 'anonymous': return false;
-    }
+/** A filter on a `$` topic other than `$aws/events/...`; a shared subscription is judged by the filter it shares. */
+export function reservedForSubscribe(filter: string): boolean {
+  let f = filter;
+  if (f.startsWith('$share/')) {
+    const slash = f.indexOf('/', 7);
+    if (slash === -1) return false;
+    f = f.slice(slash + 1);
   }
-
-  connect(principal: Principal, _clientId: string): boolean {
-    return this.authenticate(principal);
-  }
-
-  publish(principal: Principal, topic: string, _retain: boolean): boolean {
-    return !isReserved(topic) && this.authenticate(principal);
-  }
-
-  subscribe(principal: Principal, filter: string): boolean {
-    return (isEvents(filter) || !isReserved(filter)) && this.authenticate(principal);
-  }
-
-  receive(_principal: Principal, _topic: string): boolean {
-    return true;
-  }
+  return f.charCodeAt(0) === 36 && !f.startsWith('$aws/events/');
 }
 
 /**
  * The plain-TCP development listener's rule: its clients are anonymous, and what they may do is the
- * mqtt-plain-allow setting, whatever the topic (`$` topics stay reserved).
+ * mqtt-plain-allow setting, whatever the topic (`$` topics stay reserved). No policies apply.
  */
 export class PlainListenerAuthorizer implements Authorizer {
-  constructor(private readonly allow: { publish: boolean; subscribe: boolean }) {}
+  private readonly shared: Grants;
+
+  constructor(allow: { publish: boolean; subscribe: boolean }) {
+    this.shared = {
+      connect: () => true,
+      publish: (topic) => allow.publish && !reservedForPublish(topic),
+      subscribe: (filter) => allow.subscribe && !reservedForSubscribe(filter),
+      receive: () => true,
+    };
+  }
 
   authenticate(principal: Principal): boolean {
     return principal.kind === 'anonymous';
   }
 
-  connect(principal: Principal, _clientId: string): boolean {
-    return this.authenticate(principal);
-  }
-
-  publish(principal: Principal, topic: string, _retain: boolean): boolean {
-    return this.allow.publish && !isReserved(topic) && this.authenticate(principal);
-  }
-
-  subscribe(principal: Principal, filter: string): boolean {
-    return this.allow.subscribe && (isEvents(filter) || !isReserved(filter)) && this.authenticate(principal);
-  }
-
-  receive(_principal: Principal, _topic: string): boolean {
-    return true;
+  grants(principal: Principal, _clientId: string | undefined): Grants {
+    return principal.kind === 'anonymous' ? this.shared : DENY_ALL;
   }
 }
+
+/** The grants of an identity that is not good at all. */
+export const DENY_ALL: Grants = Object.freeze({
+  connect: () => false,
+  publish: () => false,
+  subscribe: () => false,
+  receive: () => false,
+});

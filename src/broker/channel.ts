@@ -22,7 +22,7 @@ import type {
   IPubcompPacket,
   Packet,
 } from 'mqtt-packet';
-import type { Authorizer, Principal } from '../auth/authorizer.js';
+import { DENY_ALL, type Authorizer, type Grants, type Principal } from '../auth/authorizer.js';
 import {
   createMessage, encode, encodePublish, encodePublishFor, markDuplicate, type Message, type ProtocolVersion, type PublishProperties, type QoS,
 } from '../protocol/codec.js';
@@ -74,6 +74,8 @@ export class Channel implements SessionChannel {
   private will: Will | undefined;
   private sessionExpirySeconds = 0;
   private session: Session | undefined;
+  /** What this connection may do; known once CONNECT names the client id. */
+  private grants: Grants = DENY_ALL;
   private identity: ConnectionIdentity | undefined;
   /** PUBACKs held back by congested subscribers, in PUBLISH order. */
   private heldAcks: Array<{ messageId: number; waiting: number }> | undefined;
@@ -129,6 +131,14 @@ export class Channel implements SessionChannel {
     this.close(RC.PROTOCOL_ERROR, `unexpected ${packet.cmd}`);
   }
 
+  /**
+   * Whether the connection may go on: false once its identity or its iot:Connect no longer holds
+   * (the transport asks after every registry change that can alter a decision).
+   */
+  stillAuthorized(): boolean {
+    return this.state !== 'connected' || this.grants.connect();
+  }
+
   /** The transport says the client's bytes were malformed. */
   malformed(reason: string): void {
     this.close(this.state === 'connected' ? RC.MALFORMED_PACKET : undefined, `malformed packet: ${reason}`);
@@ -167,7 +177,8 @@ export class Channel implements SessionChannel {
     // AWS: the `$` prefix is reserved for the service
     if (clientId.charCodeAt(0) === 36) return this.refuse(RC.CLIENT_IDENTIFIER_NOT_VALID, 'client id must not start with $');
     // An unknown username (the AWS device SDK sends a metrics string) is ignored: the certificate decides.
-    if (!authorizer.connect(principal, clientId)) return this.refuse(RC.NOT_AUTHORIZED, 'not authorized to connect');
+    this.grants = authorizer.grants(principal, clientId);
+    if (!this.grants.connect()) return this.refuse(RC.NOT_AUTHORIZED, 'not authorized to connect');
     // AWS: 1 CONNECT per second per client id (reference §4); a quota only when set.
     if (limits.rates.connectPerSecond > 0 && !this.deps.broker.admitConnect(clientId, limits.rates.connectPerSecond)) {
       return this.refuse(RC.QUOTA_EXCEEDED, `over ${limits.rates.connectPerSecond} CONNECT per second for this client id`);
@@ -180,7 +191,7 @@ export class Channel implements SessionChannel {
       const problem = validateTopicName(willTopic, limits.topics);
       if (problem) return this.refuse(RC.TOPIC_NAME_INVALID, `will ${problem}`);
       if (willQos === 2 && !limits.features.qos2) return this.refuse(RC.QOS_NOT_SUPPORTED, 'will QoS 2 is not supported');
-      if (!authorizer.publish(principal, willTopic, willRetain)) return this.refuse(RC.NOT_AUTHORIZED, 'not authorized to publish the will');
+      if (!this.grants.publish(willTopic, willRetain)) return this.refuse(RC.NOT_AUTHORIZED, 'not authorized to publish the will');
       this.will = {
         topic: willTopic, payload: Buffer.from(packet.will.payload), qos: willQos, retain: willRetain,
         properties: version === 5 ? publishProperties(packet.will.properties) : undefined,
@@ -251,7 +262,7 @@ export class Channel implements SessionChannel {
   // ---- PUBLISH in ----
 
   private onPublish(packet: IPublishPacket): void {
-    const { limits, authorizer, principal, broker } = this.deps;
+    const { limits, broker } = this.deps;
     const v5 = this.protocolVersion === 5;
     // AWS IoT: QoS 0 and 1 only.
     if (packet.qos === 2 && !limits.features.qos2) return this.close(RC.QOS_NOT_SUPPORTED, 'QoS 2 is not supported');
@@ -274,7 +285,7 @@ export class Channel implements SessionChannel {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     if (payload.length > limits.maxPayloadBytes) return this.close(RC.PACKET_TOO_LARGE, `payload over ${limits.maxPayloadBytes} bytes`);
 
-    if (!authorizer.publish(principal, topic, packet.retain)) {
+    if (!this.grants.publish(topic, packet.retain)) {
       // AWS: a v5 client gets PUBACK 0x87; a 3.1.1 client is disconnected.
       if (!v5) return this.close(RC.NOT_AUTHORIZED, `not authorized to publish to ${topic}`);
       if (packet.qos === 1) this.link.write(encode({ cmd: 'puback', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED }, 5));
@@ -414,7 +425,7 @@ export class Channel implements SessionChannel {
   // ---- PUBLISH out ----
 
   mayReceive(topic: string): boolean {
-    return this.deps.authorizer.receive(this.deps.principal, topic);
+    return this.grants.receive(topic);
   }
 
   sendPublish(message: Message, qos: QoS, packetId: number, dup: boolean, retain: boolean, ids: readonly number[] | undefined): boolean {
@@ -461,7 +472,7 @@ export class Channel implements SessionChannel {
   // ---- SUBSCRIBE / UNSUBSCRIBE ----
 
   private onSubscribe(packet: ISubscribePacket): void {
-    const { limits, authorizer, principal, broker } = this.deps;
+    const { limits, broker } = this.deps;
     const v5 = this.protocolVersion === 5;
     const subscriptionId = v5 ? packet.properties?.subscriptionIdentifier : undefined;
     if (subscriptionId !== undefined && !limits.features.subscriptionIdentifiers) {
@@ -491,7 +502,7 @@ export class Channel implements SessionChannel {
       if (validateSubscriptionFilter(filter, limits.topics) !== null) {
         return granted.push(v5 ? RC.TOPIC_FILTER_INVALID : failure);
       }
-      if (!authorizer.subscribe(principal, filter)) return granted.push(v5 ? RC.NOT_AUTHORIZED : failure);
+      if (!this.grants.subscribe(filter)) return granted.push(v5 ? RC.NOT_AUTHORIZED : failure);
       const session = this.session!;
       if (!session.subscriptions.has(filter) && session.subscriptions.size >= limits.maxSubscriptions) {
         return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
@@ -577,7 +588,7 @@ export class Channel implements SessionChannel {
     this.will = undefined;
     // [MQTT-3.1.2-8] the will goes out when the connection ends without a normal DISCONNECT,
     // [MQTT-3.1.3-9] after the Will Delay Interval or when the session ends, whichever is first.
-    if (sendWill && will && this.deps.authorizer.publish(this.deps.principal, will.topic, will.retain)) {
+    if (sendWill && will && this.grants.publish(will.topic, will.retain)) {
       const send = (): void => {
         broker.publish(createMessage(will.topic, will.payload, will.qos, will.retain, will.properties));
       };

@@ -233,6 +233,10 @@ export class ControlClient {
     return this.request('DELETE', `/things/${segment(thingName)}`);
   }
 
+  createCertificateFromCsr(certificateSigningRequest: string, setAsActive: boolean): Promise<{ certificateArn: string; certificateId: string; certificatePem: string }> {
+    return this.request('POST', '/certificates', { query: { setAsActive }, body: { certificateSigningRequest } });
+  }
+
   createKeysAndCertificate(setAsActive: boolean): Promise<CreatedKeysAndCertificate> {
     return this.request('POST', '/keys-and-certificate', { query: { setAsActive } });
   }

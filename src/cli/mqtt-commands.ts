@@ -6,7 +6,7 @@
  * ends in one line on stderr and exit 1; a SIGINT/SIGTERM while subscribed disconnects and exits 0.
  */
 import { isUtf8 } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { commandContext, type GlobalOptions } from './context.js';
 import { CliError } from './errors.js';
 import { stderrLine } from './output.js';
+import { THING_NAME } from '../registry/validation.js';
 import { DEVICE_CA_FILE, DEVICE_CERT_FILE, DEVICE_KEY_FILE } from './thing-commands.js';
 
 interface ConnectOptions {
@@ -95,14 +96,26 @@ function readCertFile(dir: string, name: string): Buffer {
   }
 }
 
+/**
+ * A certificate from `topicd thing create` names its thing in the CN, and the default thing policy
+ * lets it connect as `<thing>` or `<thing>.<anything>`: the CLI takes the second form so it never
+ * takes over the device's own session. Other certificates get a random id.
+ */
+function defaultClientId(commonName: string | undefined): string {
+  const suffix = randomBytes(6).toString('hex');
+  return commonName !== undefined && THING_NAME.test(commonName) ? `${commonName}.cli-${suffix}` : `topicd-cli-${suffix}`;
+}
+
 /** Connects and resolves on CONNACK; rejects with a CliError whose message is one line. */
 async function connect(options: ConnectOptions, globals: GlobalOptions): Promise<{ client: MqttClient; url: string }> {
   // Files first: a missing certificate is the likeliest mistake and needs no server to report.
   const ca = readCertFile(options.certs, DEVICE_CA_FILE);
   const cert = readCertFile(options.certs, DEVICE_CERT_FILE);
   const key = readCertFile(options.certs, DEVICE_KEY_FILE);
+  let commonName: string | undefined;
   try {
     createSecureContext({ ca, cert, key });
+    commonName = /^CN=(.*)$/m.exec(new X509Certificate(cert).subject)?.[1];
   } catch (err) {
     throw new CliError(`the files in ${options.certs} are not a usable certificate, key and CA: ${(err as Error).message}`);
   }
@@ -121,7 +134,7 @@ async function connect(options: ConnectOptions, globals: GlobalOptions): Promise
     ca, cert, key,
     // SNI must name the endpoint (AWS routes on it); an IP address is not a valid SNI name.
     ...(isIP(host) === 0 ? { servername: host } : {}),
-    clientId: options.clientId ?? `topicd-cli-${randomBytes(6).toString('hex')}`,
+    clientId: options.clientId ?? defaultClientId(commonName),
     reconnectPeriod: 0,
     connectTimeout: CONNECT_TIMEOUT_MS,
     clean: true,
@@ -203,6 +216,9 @@ async function subscribe(filters: string[], options: SubOptions, globals: Global
   } catch (err) {
     done = true;
     client.end(true);
+    // MQTT.js rejects the whole SUBSCRIBE when the SUBACK refuses a filter (0x80, or v5's reason).
+    const refusal = /^Subscribe error: (.*)$/.exec((err as Error).message);
+    if (refusal) throw new CliError(`subscription refused for ${filters.join(', ')} (${refusal[1] ?? ''}; does the certificate's policy allow iot:Subscribe on it?)`);
     throw new CliError(`cannot subscribe: ${(err as Error).message}`);
   }
   // [MQTT-3.9.3] a SUBACK return code of 0x80 (v3.1.1) or >= 0x80 (v5) refuses that filter.

@@ -7,8 +7,10 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { deviceKeyAndCsr } from '../pki/device-key.js';
 import { DATA_FILES, controlClient, type GlobalOptions } from './context.js';
-import { CliError } from './errors.js';
+import type { ControlClient } from './control-client.js';
+import { CliError, ControlError } from './errors.js';
 import { formatTable, printJson, shellQuote } from './output.js';
 
 export const DEVICE_CERT_FILE = 'device.pem.crt';
@@ -19,8 +21,30 @@ interface CreateOptions {
   out: string;
   force?: boolean;
   rootCa?: string;
+  policy?: string;
   json?: boolean;
 }
+
+/** The policy `thing create` attaches unless told otherwise; made on first use, then shared by every thing. */
+export const DEFAULT_THING_POLICY = 'topicd-thing-default';
+
+/**
+ * Connect as the thing's name (or `NAME.anything`, which `topicd sub|pub` use), and publish, subscribe
+ * and receive under `things/NAME/`, by MQTT and by HTTPS. It reads the certificate's common name,
+ * which `thing create` sets to the thing's name, because AWS resolves no thing variables over HTTPS;
+ * thing names cannot hold `.`, so no thing can claim another's client ids.
+ */
+export const DEFAULT_THING_POLICY_DOCUMENT = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow', Action: 'iot:Connect',
+      Resource: ['arn:aws:iot:*:*:client/${iot:Certificate.Subject.CommonName}', 'arn:aws:iot:*:*:client/${iot:Certificate.Subject.CommonName}.*'],
+    },
+    { Effect: 'Allow', Action: ['iot:Publish', 'iot:RetainPublish', 'iot:Receive'], Resource: 'arn:aws:iot:*:*:topic/things/${iot:Certificate.Subject.CommonName}/*' },
+    { Effect: 'Allow', Action: 'iot:Subscribe', Resource: 'arn:aws:iot:*:*:topicfilter/things/${iot:Certificate.Subject.CommonName}/*' },
+  ],
+}, null, 2);
 
 export function registerThingCommands(program: Command): void {
   const thing = program.command('thing').description('create, list, describe and delete things (devices)');
@@ -31,6 +55,7 @@ export function registerThingCommands(program: Command): void {
     .requiredOption('--out <dir>', 'directory for device.pem.crt, private.pem.key and root-CA.pem')
     .option('--force', 'overwrite existing files in --out')
     .option('--root-ca <file>', 'root CA to copy to --out (default: DATA/root-CA.pem)')
+    .option('--policy <name>', `policy to attach to the certificate (default: ${DEFAULT_THING_POLICY}, made on first use)`)
     .option('--json', 'print the result as JSON')
     .action(async (name: string, options: CreateOptions, command: Command) => {
       await createThing(name, options, command.optsWithGlobals<GlobalOptions>());
@@ -75,6 +100,15 @@ export function registerThingCommands(program: Command): void {
     });
 }
 
+/** Creates the policy unless it exists (a concurrent creator's ResourceAlreadyExists is as good). */
+async function ensurePolicy(client: ControlClient, policyName: string, document: string): Promise<void> {
+  try {
+    await client.createPolicy(policyName, document);
+  } catch (err) {
+    if (!(err instanceof ControlError && err.type === 'ResourceAlreadyExistsException')) throw err;
+  }
+}
+
 async function createThing(name: string, options: CreateOptions, globals: GlobalOptions): Promise<void> {
   const { client, context } = await controlClient(globals);
   const outDir = options.out;
@@ -103,8 +137,14 @@ async function createThing(name: string, options: CreateOptions, globals: Global
   }
 
   const thing = await client.createThing(name);
-  const created = await client.createKeysAndCertificate(true);
+  // The key is made here and never crosses the API; the certificate names the thing (CN), which
+  // the default policy reads.
+  const { privateKeyPem, csrPem } = await deviceKeyAndCsr(name);
+  const created = { ...(await client.createCertificateFromCsr(csrPem, true)), keyPair: { PrivateKey: privateKeyPem } };
   await client.attachThingPrincipal(name, created.certificateArn);
+  const policyName = options.policy ?? DEFAULT_THING_POLICY;
+  if (options.policy === undefined) await ensurePolicy(client, DEFAULT_THING_POLICY, DEFAULT_THING_POLICY_DOCUMENT);
+  await client.attachPolicy(policyName, created.certificateArn);
 
   try {
     writeFileSync(files.certificate, created.certificatePem);
@@ -121,26 +161,27 @@ async function createThing(name: string, options: CreateOptions, globals: Global
   const curl = ['curl', '--tlsv1.2', '--cacert', files.rootCA, '--cert', files.certificate, '--key', files.privateKey,
     '--request', 'POST', '--data', '{ "message": "Hello, world" }', url].map(shellQuote).join(' ');
 
-  const subCommand = ['npx', 'topicd', 'sub', '#', '--certs', outDir,
+  const subCommand = ['npx', 'topicd', 'sub', `things/${name}/#`, '--certs', outDir,
     ...(context.dataDir === resolve('data') ? [] : ['--data-dir', context.dataDir])];
 
   if (options.json) {
     return printJson({
       thingName: thing.thingName, thingArn: thing.thingArn, thingId: thing.thingId,
-      certificateId: created.certificateId, certificateArn: created.certificateArn, files, curl,
+      certificateId: created.certificateId, certificateArn: created.certificateArn, policyName, files, curl,
     });
   }
   process.stdout.write([
     `created thing ${thing.thingName}`,
     `  certificate id   ${created.certificateId}`,
     `  certificate arn  ${created.certificateArn}   (ACTIVE, attached to ${thing.thingName})`,
+    `  policy           ${policyName}${options.policy === undefined ? `   (connect as ${name}; publish, subscribe, receive under things/${name}/)` : ''}`,
     `  certificate      ${files.certificate}`,
     `  private key      ${files.privateKey}   (mode 0600)`,
     `  root CA          ${files.rootCA}`,
     '',
     'Publish a message over HTTPS:',
     `  ${curl}`,
-    'Watch every message (in another terminal):',
+    `Watch the thing's messages (in another terminal):`,
     `  ${subCommand.map(shellQuote).join(' ')}`,
     '',
   ].join('\n'));

@@ -9,12 +9,14 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { SigV4Error, verifySigV4 } from '../auth/sigv4.js';
-import { isTopicdError } from '../errors.js';
+import { iotArnPrefix } from '../auth/policy/index.js';
+import { TopicdError, isTopicdError } from '../errors.js';
 import { AccessKeyRegistry, type AccessKeyRegistryApi } from '../registry/access-keys.js';
 import type { CaRegistryApi } from '../registry/ca-registry.js';
 import type { RegistryApi } from '../registry/types.js';
 import type { AccessKeyStore } from '../store/store.js';
 import { OPERATIONS, type HttpMethod, type Operation } from './operations.js';
+import { operationResource } from './resources.js';
 
 export interface ControlPlaneDeps {
   registry: RegistryApi;
@@ -30,6 +32,11 @@ export interface ControlPlaneDeps {
   accountId: string;
   /** A pino-compatible logger, or true/false for fastify's own. */
   logger?: FastifyBaseLogger | boolean;
+  /**
+   * Decides a verified caller's operation (`iot:<Operation>` on the resource it acts on): the admin
+   * key may do everything, other keys what their policies allow. Absent: every verified caller may.
+   */
+  authorize?: (call: { accessKeyId: string; action: string; resource: string; sourceIp: string }) => boolean;
   /** Clock for the SigV4 date check (tests). */
   now?: () => number;
 }
@@ -71,14 +78,17 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Fastif
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   const lookupSecret = async (accessKeyId: string): Promise<string | undefined> => (await deps.accessKeys.get(accessKeyId))?.secretAccessKey;
+  const callers = new WeakMap<FastifyRequest, string>();
   const authenticate = async (request: FastifyRequest): Promise<void> => {
-    await verifySigV4({
+    const identity = await verifySigV4({
       method: request.method,
       path: request.raw.url ?? request.url,
       headers: request.headers,
       body: rawBody(request),
     }, { lookupSecret, region: deps.region, services: CONTROL_PLANE_SIGNING_NAMES, ...(deps.now ? { now: deps.now } : {}) });
+    callers.set(request, identity.accessKeyId);
   };
+  const arnPrefix = iotArnPrefix(deps.region, deps.accountId);
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-amzn-RequestId', request.id);
@@ -106,8 +116,18 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Fastif
   }
 
   const runOperation = async (op: Operation, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const params = (request.params ?? {}) as Record<string, string>;
+    const accessKeyId = callers.get(request) ?? '';
+    const resource = operationResource(op.url, params, arnPrefix);
+    // `iot:<Name>`; topicd's own extensions (`topicd:CreateAccessKey`) too, since AWS IoT policies
+    // name only iot: (and greengrass:) actions.
+    const action = `iot:${op.name.slice(op.name.indexOf(':') + 1)}`;
+    if (deps.authorize && !deps.authorize({ accessKeyId, action, resource, sourceIp: request.ip })) {
+      // IAM's wording, so scripts that match on it keep working.
+      throw new TopicdError('AccessDeniedException', `User: ${arnPrefix}accesskey/${accessKeyId} is not authorized to perform: ${action} on resource: ${resource}`);
+    }
     const output = await op.handle(ctx, {
-      params: (request.params ?? {}) as Record<string, string>,
+      params,
       query: (request.query ?? {}) as Record<string, string | string[] | undefined>,
       headers: request.headers,
       body: rawBody(request),

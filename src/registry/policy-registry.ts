@@ -130,6 +130,8 @@ export interface PolicyRegistryApi {
     Promise<{ effectivePolicies: Array<PolicySummary & { policyDocument: string }> }>;
   testAuthorization(input: TestAuthorizationInput): Promise<{ authResults: AuthResult[] }>;
   addTargetKind(kind: PolicyTargetKind): void;
+  /** Detaches every policy from a target that is going away (a deleted access key). */
+  detachAllOf(target: string): Promise<void>;
 }
 
 export interface PolicyRegistryOptions {
@@ -164,6 +166,10 @@ export class PolicyRegistry implements PolicyRegistryApi {
 
   addTargetKind(kind: PolicyTargetKind): void {
     this.kinds.push(kind);
+  }
+
+  async detachAllOf(target: string): Promise<void> {
+    for (const policyName of await this.store.policies.detachAllOfTarget(target)) this.view.detach(policyName, target);
   }
 
   // ---- policies ----

@@ -98,6 +98,15 @@ export class Registry implements RegistryApi {
     this.thingTypes = new ThingTypeRegistry({ store: this.store, accountId: this.accountId, region: this.region, clock: this.clock });
     this.view = new RegistryAuthorizationView(this.onListenerError);
     this.policyRegistry = new PolicyRegistry({ store: this.store, accountId: this.accountId, region: this.region, clock: this.clock, view: this.view });
+    // topicd's extension: policies attach to access keys too, so SigV4 callers are authorized as devices are.
+    const accessKeyPrefix = this.accessKeyArn('');
+    this.policyRegistry.addTargetKind({
+      matches: (target) => target.startsWith(accessKeyPrefix),
+      resolve: async (target) => {
+        if (!(await this.store.accessKeys.get(target.slice(accessKeyPrefix.length)))) throw notFound(`The access key ${target} does not exist.`);
+        return target;
+      },
+    });
   }
 
   /** Policies, versions and attachments (registry/policy-registry.ts). */

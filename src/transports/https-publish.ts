@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { principalKey, type Authorizer } from '../auth/authorizer.js';
+import { DENY_ALL, principalKey, type Authorizer, type Grants } from '../auth/authorizer.js';
 import type { Broker } from '../broker/broker.js';
 import { createMessage, type PublishProperties } from '../protocol/codec.js';
 import { validateTopicName, type TopicLimits } from '../protocol/topics.js';
@@ -214,12 +214,9 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
     const traceId = randomUUID();
     try {
       const socket = req.socket as TLSSocket;
-      const principal = principalOf(socket);
       const parsed = parseRequest(req, deps);
-      if (!principal || !authorizer.authenticate(principal)) {
-        throw new PublishError('ForbiddenException', 'Forbidden');
-      }
-      if (!authorizer.publish(principal, parsed.topic, parsed.retain)) throw new PublishError('ForbiddenException', 'Forbidden');
+      // AWS: iot:Publish (and iot:RetainPublish) on the topic, by the certificate's policies.
+      if (!grantsOf(socket).publish(parsed.topic, parsed.retain)) throw new PublishError('ForbiddenException', 'Forbidden');
 
       const declared = req.headers['content-length'];
       if (declared !== undefined && Number(declared) > maxPayloadBytes) return refuseTooLarge(req, res, traceId, maxPayloadBytes);
@@ -263,6 +260,19 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
       res.shouldKeepAlive = false;
       sendError(res, new PublishError('InternalFailureException', 'Internal failure'), traceId);
     }
+  };
+
+  /** One connection's grants, kept for its keep-alive life so decisions are cached across requests. */
+  const grants = new WeakMap<TLSSocket, Grants>();
+  const grantsOf = (socket: TLSSocket): Grants => {
+    let found = grants.get(socket);
+    if (!found) {
+      const principal = principalOf(socket);
+      // AWS: HTTPS has no client id, so neither client nor thing policy variables resolve.
+      found = principal ? authorizer.grants(principal, undefined) : DENY_ALL;
+      grants.set(socket, found);
+    }
+    return found;
   };
 
   const server = createServer({ requireHostHeader: false }, (req, res) => handle(req, res, false));

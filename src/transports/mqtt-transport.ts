@@ -29,8 +29,10 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
   const link = new SocketLink(socket);
   const untrack = deps.connections.add(principalKey(principal), (reason) => {
     if (reason === 'shutdown') channel.close(RC.SERVER_SHUTTING_DOWN, 'server shutting down');
-    else channel.close(RC.NOT_AUTHORIZED, reason === 'access-key-deleted' ? 'access key deleted' : 'certificate no longer active');
-  });
+    else if (reason === 'certificate-inactive') channel.close(RC.NOT_AUTHORIZED, 'certificate no longer active');
+    else if (reason === 'access-key-deleted') channel.close(RC.NOT_AUTHORIZED, 'access key deleted');
+    else channel.close(RC.NOT_AUTHORIZED, 'no longer authorized to connect');
+  }, () => channel.stillAuthorized());
   const channel = new Channel(link, {
     broker: deps.broker,
     authorizer: deps.authorizer,

@@ -35,7 +35,11 @@ export function principalOf(socket: TLSSocket): Principal | null {
   let principal = principals.get(socket);
   if (principal !== undefined) return principal;
   const certificateId = socket.authorized || admittedWithoutCa.has(socket) ? peerCertificateId(socket) : null;
-  principal = certificateId === null ? null : { kind: 'certificate', certificateId, sourceIp: socket.remoteAddress ?? '' };
+  // The subject and issuer are kept as text: parsed only when a policy reads a certificate variable.
+  const cert = certificateId === null ? undefined : socket.getPeerX509Certificate();
+  principal = certificateId === null
+    ? null
+    : { kind: 'certificate', certificateId, sourceIp: socket.remoteAddress ?? '', subject: cert?.subject ?? '', issuer: cert?.issuer ?? '' };
   principals.set(socket, principal);
   return principal;
 }

@@ -123,3 +123,18 @@ export function tlsHandshake(port: number, options: ConnectionOptions): Promise<
     socket.once('error', (err) => resolve({ ok: false, alpn: null, error: err.message }));
   });
 }
+
+/** A policy allowing every data-plane action everywhere: for tests about something other than policies. */
+export const ALLOW_ALL_DOCUMENT = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }],
+});
+
+/**
+ * `topicd thing create NAME --out DIR` through the CLI, with a policy allowing everything (made on
+ * first use) instead of the default thing policy, for tests whose topics are not `things/NAME/...`.
+ */
+export async function createThingAllowingAll(dataDir: string, name: string, outDir: string): Promise<Run> {
+  await run('node', [CLI, 'policy', 'create', 'allow-all', '--document', ALLOW_ALL_DOCUMENT, '--data-dir', dataDir]);
+  return run('node', [CLI, 'thing', 'create', name, '--out', outDir, '--policy', 'allow-all', '--data-dir', dataDir]);
+}

@@ -7,10 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  AttachPolicyCommand,
   AttachThingPrincipalCommand,
   CreateKeysAndCertificateCommand,
+  CreatePolicyCommand,
   CreateThingCommand,
   IoTClient,
+  ResourceAlreadyExistsException,
 } from '@aws-sdk/client-iot';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -18,6 +21,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { loadConfig } from '../../src/config/config.js';
 import { startTopicd, type RunningTopicd } from '../../src/main.js';
+import { ALLOW_ALL_DOCUMENT } from './tools.js';
 
 export interface TestTopicd {
   running: RunningTopicd;
@@ -77,12 +81,36 @@ export interface Device {
   ca: string;
 }
 
-/** Creates a thing with an ACTIVE certificate attached and writes its files, as `topicd thing create` does. */
-export async function createDevice(topicd: TestTopicd, thingName: string): Promise<Device> {
+/** The policy test devices get unless a test says otherwise: every data-plane action, everywhere. */
+export const ALLOW_ALL_POLICY = 'test-allow-all';
+
+/** Creates (once) and attaches a policy to a certificate. */
+export async function attachPolicy(topicd: TestTopicd, certificateArn: string, policyName: string, document?: string): Promise<void> {
+  if (document !== undefined) {
+    try {
+      await topicd.iot.send(new CreatePolicyCommand({ policyName, policyDocument: document }));
+    } catch (err) {
+      if (!(err instanceof ResourceAlreadyExistsException)) throw err;
+    }
+  }
+  await topicd.iot.send(new AttachPolicyCommand({ policyName, target: certificateArn }));
+}
+
+/**
+ * Creates a thing with an ACTIVE certificate attached and writes its files, as `topicd thing create`
+ * does. The certificate gets `policy` (a name and document; default: allow everything), or none
+ * when `policy` is null.
+ */
+export async function createDevice(
+  topicd: TestTopicd,
+  thingName: string,
+  policy: { name: string; document: string } | null = { name: ALLOW_ALL_POLICY, document: ALLOW_ALL_DOCUMENT },
+): Promise<Device> {
   const { iot, running } = topicd;
   await iot.send(new CreateThingCommand({ thingName }));
   const created = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
   await iot.send(new AttachThingPrincipalCommand({ thingName, principal: created.certificateArn! }));
+  if (policy) await attachPolicy(topicd, created.certificateArn!, policy.name, policy.document);
   const dir = join(topicd.dataDir, 'devices', thingName);
   mkdirSync(dir, { recursive: true });
   const cert = created.certificatePem!;

@@ -7,12 +7,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { IoTClient, ListThingsCommand } from '@aws-sdk/client-iot';
+import {
+  AttachPolicyCommand, CreatePolicyCommand, CreateThingCommand, DeletePolicyCommand, DescribeThingCommand, IoTClient, ListThingsCommand,
+} from '@aws-sdk/client-iot';
 import mqtt, { type MqttClient } from 'mqtt';
 import { ControlClient } from '../../src/cli/control-client.js';
 import { ControlError } from '../../src/cli/errors.js';
-import { presignedMqttUrl, readCredentials, startTestTopicd, type TestTopicd } from '../helpers/topicd.js';
-import { CLI, run, type Run } from '../helpers/tools.js';
+import { ALLOW_ALL_POLICY, presignedMqttUrl, readCredentials, startTestTopicd, type TestTopicd } from '../helpers/topicd.js';
+import { ALLOW_ALL_DOCUMENT, CLI, run, type Run } from '../helpers/tools.js';
 
 interface Summary {
   accessKeyId: string;
@@ -54,10 +56,13 @@ describe('access keys', () => {
   let topicd: TestTopicd;
   let admin: ControlClient;
   let region: string;
+  let adminIot: IoTClient;
   before(async () => {
     topicd = await startTestTopicd({ wsPort: 0 });
     region = topicd.running.config.region;
     admin = new ControlClient({ url: topicd.running.controlUrl, region, credentials: readCredentials(topicd.running.credentialsPath) });
+    adminIot = topicd.iot;
+    await adminIot.send(new CreatePolicyCommand({ policyName: ALLOW_ALL_POLICY, policyDocument: ALLOW_ALL_DOCUMENT }));
   });
   after(async () => { await topicd.stop(); });
 
@@ -83,10 +88,31 @@ describe('access keys', () => {
       credentials: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey ?? '' },
     });
     try {
+      // A key other than the admin key may do only what its policies allow: nothing yet.
+      await assert.rejects(iot.send(new ListThingsCommand({})), (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
+        assert.equal(err.name, 'AccessDeniedException');
+        assert.equal(err.$metadata?.httpStatusCode, 403);
+        assert.match(err.message, new RegExp(`^User: ${created.accessKeyArn}.* is not authorized to perform: iot:ListThings on resource: \\*$`));
+        return true;
+      });
+      await adminIot.send(new CreatePolicyCommand({ policyName: `key-${created.accessKeyId}`, policyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: ['iot:ListThings', 'iot:DeleteAccessKey'], Resource: '*' },
+          { Effect: 'Allow', Action: 'iot:DescribeThing', Resource: 'arn:aws:iot:*:*:thing/shown-*' },
+        ],
+      }) }));
+      await adminIot.send(new AttachPolicyCommand({ policyName: `key-${created.accessKeyId}`, target: created.accessKeyArn }));
       assert.equal((await iot.send(new ListThingsCommand({}))).$metadata.httpStatusCode, 200);
-      // Until policies land, any key may manage keys: the new one deletes itself.
+      await adminIot.send(new CreateThingCommand({ thingName: 'shown-1' }));
+      await adminIot.send(new CreateThingCommand({ thingName: 'hidden-1' }));
+      assert.equal((await iot.send(new DescribeThingCommand({ thingName: 'shown-1' }))).thingName, 'shown-1');
+      await assert.rejects(iot.send(new DescribeThingCommand({ thingName: 'hidden-1' })), { name: 'AccessDeniedException' });
+      // Its policy lets it delete keys (topicd's extension is iot:DeleteAccessKey to a policy): it deletes itself.
       const own = new ControlClient({ url: topicd.running.controlUrl, region, credentials: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey ?? '' } });
       await own.request('DELETE', `/topicd/access-keys/${created.accessKeyId}`);
+      // Its attachments went with it, so the policy can be deleted.
+      await adminIot.send(new DeletePolicyCommand({ policyName: `key-${created.accessKeyId}` }));
       await assert.rejects(iot.send(new ListThingsCommand({})), (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
         assert.equal(err.name, 'UnrecognizedClientException');
         assert.equal(err.$metadata?.httpStatusCode, 403);
@@ -102,6 +128,9 @@ describe('access keys', () => {
     const credentials = { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey ?? '' };
     const port = topicd.running.ports.ws!;
     const ca = readFileSync(topicd.running.caPath, 'utf8');
+    // Without a policy the key may not even connect; with one, it may.
+    await assert.rejects(connectWss(await presignedMqttUrl(topicd, port, { credentials }), ca), /closed before CONNACK|[Nn]ot authorized/);
+    await adminIot.send(new AttachPolicyCommand({ policyName: ALLOW_ALL_POLICY, target: created.accessKeyArn }));
     const client = await connectWss(await presignedMqttUrl(topicd, port, { credentials }), ca);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     await admin.request('DELETE', `/topicd/access-keys/${created.accessKeyId}`);
@@ -143,6 +172,17 @@ describe('access keys', () => {
     assert.equal(listed.stdout.includes(json.SecretAccessKey), false);
     const listedJson = JSON.parse((await cli('access-key', 'list', '--json')).stdout) as { accessKeys: Summary[] };
     assert.ok(listedJson.accessKeys.some((k) => k.accessKeyId === json.AccessKeyId && !k.isAdmin));
+
+    await adminIot.send(new CreatePolicyCommand({ policyName: 'cli-key-policy', policyDocument: ALLOW_ALL_DOCUMENT }));
+    const attached = await cli('access-key', 'attach-policy', json.AccessKeyId, 'cli-key-policy');
+    assert.equal(attached.code, 0, attached.stderr);
+    assert.match(attached.stdout, new RegExp(`^attached policy cli-key-policy to arn:aws:iot:\\S+:accesskey/${json.AccessKeyId}\n$`));
+    const detached = await cli('access-key', 'detach-policy', json.AccessKeyId, 'cli-key-policy');
+    assert.equal(detached.code, 0, detached.stderr);
+    assert.match(detached.stdout, /^detached policy cli-key-policy from /);
+    const unknown = await cli('access-key', 'attach-policy', 'AKIA0000000000000000', 'cli-key-policy');
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, 'topicd: no access key AKIA0000000000000000 (topicd access-key list shows them)\n');
 
     const deleted = await cli('access-key', 'delete', json.AccessKeyId);
     assert.equal(deleted.code, 0, deleted.stderr);

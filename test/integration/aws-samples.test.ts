@@ -17,6 +17,8 @@ const OK = /^\{"message":"OK","traceId":"[0-9a-f-]{36}"\}$/;
 describe('aws samples - HTTPS publish reaches MQTT subscribers on #', () => {
   let topicd: TestTopicd;
   let device: Device;
+  /** The samples' device, with only the policy docs/policies/aws-samples.json (docs/security.md shows it). */
+  let samples: Device;
   let sub4: MqttClient;
   let sub5: MqttClient;
   let got4: ReturnType<typeof collect>;
@@ -25,6 +27,7 @@ describe('aws samples - HTTPS publish reaches MQTT subscribers on #', () => {
   before(async () => {
     topicd = await startTestTopicd();
     device = await createDevice(topicd, 'sample-device');
+    samples = await createDevice(topicd, 'aws-samples-device', { name: 'aws-samples', document: readFileSync(join(REPO_ROOT, 'docs', 'policies', 'aws-samples.json'), 'utf8') });
     const watcher = await createDevice(topicd, 'watcher');
     sub4 = await connectMqtt(topicd, watcher, { protocolVersion: 4 });
     sub5 = await connectMqtt(topicd, watcher, { protocolVersion: 5 });
@@ -52,38 +55,44 @@ describe('aws samples - HTTPS publish reaches MQTT subscribers on #', () => {
     const script = sample('publish-curl.sh')
       .replace('Amazon-root-CA-1.pem', 'root-CA.pem')
       .replace('IoT_data_endpoint:8443', `localhost:${topicd.running.ports.https}`);
-    const result = await run('bash', ['-c', script], { cwd: device.dir });
+    const result = await run('bash', ['-c', script], { cwd: samples.dir });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, OK);
     await expectDelivered('topic', Buffer.from('{ "message": "Hello, world" }'));
   });
 
   it('aws samples - the page\'s Python requests sample (CA through REQUESTS_CA_BUNDLE)', async () => {
-    const script = join(device.dir, 'publish-requests.py');
+    const script = join(samples.dir, 'publish-requests.py');
     writeFileSync(script, sample('publish-requests.py').replace("':8443/topics/'", `':${topicd.running.ports.https}/topics/'`));
     const result = await run(pythonForSamples(), [script,
-      '--endpoint', 'localhost', '--cert', device.certPath, '--key', device.keyPath,
-      '--topic', 'sdk/test/python', '--message', 'Hello from requests ✓'],
-    { env: { REQUESTS_CA_BUNDLE: device.caPath } });
+      '--endpoint', 'localhost', '--cert', samples.certPath, '--key', samples.keyPath,
+      '--topic', 'test/topic', '--message', 'Hello from requests ✓'],
+    { env: { REQUESTS_CA_BUNDLE: samples.caPath } });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Response status: {2}200\nResponse body: \{"message":"OK","traceId":"[0-9a-f-]{36}"\}\n$/);
-    await expectDelivered('sdk/test/python', Buffer.from('Hello from requests ✓'));
+    await expectDelivered('test/topic', Buffer.from('Hello from requests ✓'));
   });
 
   it('aws samples - the page\'s Python http.client sample with ALPN x-amzn-http-ca on the ALPN port', async () => {
     const alpnPort = topicd.running.ports.alpn;
     assert.ok(alpnPort, 'the ALPN port is listening');
-    const script = join(device.dir, 'publish-alpn.py');
+    const script = join(samples.dir, 'publish-alpn.py');
     writeFileSync(script, sample('publish-http-client-alpn.py')
       .replace('./<root_certificate>', './root-CA.pem')
       .replace('./<certificate_in_PEM_Format>', './device.pem.crt')
       .replace('<private_key_in_PEM_format>', 'private.pem.key')
       .replace("'<the ats IoT endpoint>', 443", `'localhost', ${alpnPort}`)
       .replace("'Hello, I'm using", "'Hello, I\\'m using"));
-    const result = await run(pythonForSamples(), [script], { cwd: device.dir });
+    const result = await run(pythonForSamples(), [script], { cwd: samples.dir });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout.trim(), OK);
     await expectDelivered('device/message', Buffer.from(JSON.stringify({ data: "Hello, I'm using TLS Client authentication!" }).replace(/":"/, '": "')));
+  });
+
+  it('aws samples - the samples\' policy allows their topics and nothing else', async () => {
+    const refused = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', samples.caPath, '--cert', samples.certPath,
+      '--key', samples.keyPath, '--data', 'x', `https://localhost:${topicd.running.ports.https}/topics/elsewhere?qos=1`]);
+    assert.equal(refused.stdout, '403');
   });
 
   it('aws samples - topicd pub', async () => {

@@ -13,8 +13,8 @@ import {
   RegisterCertificateCommand, RegisterCertificateWithoutCACommand, UpdateCACertificateCommand, UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { makeCa, makeSigned, type PemFiles } from '../helpers/openssl.js';
-import { collect, connectMqtt, endClient, startTestTopicd, tempDir, type Device, type TestTopicd } from '../helpers/topicd.js';
-import { run } from '../helpers/tools.js';
+import { ALLOW_ALL_POLICY, attachPolicy, collect, connectMqtt, endClient, startTestTopicd, tempDir, type Device, type TestTopicd } from '../helpers/topicd.js';
+import { ALLOW_ALL_DOCUMENT, run } from '../helpers/tools.js';
 
 const idOf = (pem: string): string =>
   createHash('sha256').update(Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64')).digest('hex');
@@ -39,6 +39,10 @@ describe('byo-ca - bring your own CA', () => {
     registrationCode = (await topicd.iot.send(new GetRegistrationCodeCommand({}))).registrationCode!;
   });
   after(() => topicd.stop());
+
+  /** What a user does after registering a certificate: attach a policy (here, one allowing everything). */
+  const allow = (certificateId: string): Promise<void> =>
+    attachPolicy(topicd, `arn:aws:iot:${topicd.running.config.region}:${topicd.running.accountId}:cert/${certificateId}`, ALLOW_ALL_POLICY, ALLOW_ALL_DOCUMENT);
 
   /** A Device as the helpers take it, for openssl-made files. */
   const asDevice = (files: PemFiles, name: string): Device => ({
@@ -124,6 +128,9 @@ describe('byo-ca - bring your own CA', () => {
     assert.equal(registered.certificateId, idOf(device.cert));
     assert.match(registered.certificateArn ?? '', /:cert\/[0-9a-f]{64}$/);
     await rejectsWith(topicd.iot.send(new RegisterCertificateCommand({ certificatePem: device.cert, setAsActive: true })), 'ResourceAlreadyExistsException');
+    // Registered and ACTIVE, but no policy yet: connected devices may do nothing, so CONNECT is refused.
+    await mqttRefused(device, 'fleet-device');
+    await allow(registered.certificateId!);
     const { certificateDescription } = await topicd.iot.send(new DescribeCertificateCommand({ certificateId: registered.certificateId }));
     assert.deepEqual([certificateDescription?.caCertificateId, certificateDescription?.status, certificateDescription?.certificateMode], [caId, 'ACTIVE', 'DEFAULT']);
     const byCa = await topicd.iot.send(new ListCertificatesByCACommand({ caCertificateId: caId }));
@@ -144,7 +151,7 @@ describe('byo-ca - bring your own CA', () => {
     const ca = makeCa(dir, 'auto-ca');
     const caId = await registerCa(ca, { allowAutoRegistration: true });
     const watcherFiles = makeSigned(dir, ca, 'auto-watcher');
-    await topicd.iot.send(new RegisterCertificateCommand({ certificatePem: watcherFiles.cert, status: 'ACTIVE' }));
+    await allow((await topicd.iot.send(new RegisterCertificateCommand({ certificatePem: watcherFiles.cert, status: 'ACTIVE' }))).certificateId!);
     const watcher = await connectMqtt(topicd, asDevice(watcherFiles, 'auto-watcher'), { protocolVersion: 5 });
     const received = collect(watcher);
     await watcher.subscribeAsync(`$aws/events/certificates/registered/${caId}`, { qos: 1 });
@@ -165,6 +172,7 @@ describe('byo-ca - bring your own CA', () => {
     assert.equal(await httpsPublish(device), '403');
 
     await topicd.iot.send(new UpdateCertificateCommand({ certificateId: idOf(device.cert), newStatus: 'ACTIVE' }));
+    await allow(idOf(device.cert));
     await mqttAccepted(device, 'auto-device');
     await endClient(watcher);
   });
@@ -183,6 +191,7 @@ describe('byo-ca - bring your own CA', () => {
     assert.equal(certificateDescription?.certificateMode, 'SNI_ONLY');
     assert.equal(certificateDescription?.caCertificateId, undefined);
 
+    await allow(registered.certificateId!);
     await mqttAccepted(device, 'sni-device');
     assert.equal(await httpsPublish(device), '200');
     // Its status still rules: INACTIVE is refused as any other certificate's.
@@ -190,7 +199,8 @@ describe('byo-ca - bring your own CA', () => {
     await mqttRefused(device, 'sni-device');
     assert.equal(await httpsPublish(device), '403');
     // Deleted, it is unknown again: refused at the handshake.
-    await topicd.iot.send(new DeleteCertificateCommand({ certificateId: registered.certificateId }));
+    // forceDelete: AWS's way past the policy still attached.
+    await topicd.iot.send(new DeleteCertificateCommand({ certificateId: registered.certificateId, forceDelete: true }));
     assert.equal(await httpsPublish(device), '000');
   });
 
@@ -199,6 +209,7 @@ describe('byo-ca - bring your own CA', () => {
     const caId = await registerCa(ca);
     const device = makeSigned(dir, ca, 'retired-device');
     const { certificateId } = await topicd.iot.send(new RegisterCertificateCommand({ certificatePem: device.cert, setAsActive: true }));
+    await allow(certificateId!);
     await mqttAccepted(device, 'retired-device');
 
     await rejectsWith(topicd.iot.send(new DeleteCACertificateCommand({ certificateId: caId })), 'CertificateStateException');
@@ -214,7 +225,7 @@ describe('byo-ca - bring your own CA', () => {
 
     await rejectsWith(topicd.iot.send(new DeleteCACertificateCommand({ certificateId: caId })), 'DeleteConflictException');
     await topicd.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }));
-    await topicd.iot.send(new DeleteCertificateCommand({ certificateId }));
+    await topicd.iot.send(new DeleteCertificateCommand({ certificateId, forceDelete: true }));
     await topicd.iot.send(new DeleteCACertificateCommand({ certificateId: caId }));
     await rejectsWith(topicd.iot.send(new DescribeCACertificateCommand({ certificateId: caId })), 'ResourceNotFoundException');
     await rejectsWith(topicd.iot.send(new UpdateCACertificateCommand({ certificateId: caId, newStatus: 'ACTIVE' })), 'ResourceNotFoundException');

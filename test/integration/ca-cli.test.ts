@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeCa, makeSigned } from '../helpers/openssl.js';
 import { tempDir } from '../helpers/topicd.js';
-import { CLI, EPHEMERAL, run, spawnCli, type Run, type Spawned } from '../helpers/tools.js';
+import { ALLOW_ALL_DOCUMENT, CLI, EPHEMERAL, run, spawnCli, type Run, type Spawned } from '../helpers/tools.js';
 
 /** stderr is one line `topicd: ...` matching `pattern`, and the exit code is non-zero. */
 function assertOneLineError(result: Run, pattern: RegExp): void {
@@ -77,6 +77,10 @@ describe('ca-cli - topicd ca and cert register against a running topicd', () => 
     const cert = JSON.parse(await ok('cert', 'register', '--cert', device.certPath, '--ca-cert', ca.certPath, '--active')) as { certificateId: string };
     assert.match(cert.certificateId, /^[0-9a-f]{64}$/);
     assertOneLineError(await cli('cert', 'register', '--cert', device.certPath), /^topicd: ResourceAlreadyExistsException: /);
+    // ACTIVE, without a policy: the handshake passes, the publish is not allowed.
+    assert.equal(await publish(device.certPath, device.keyPath), '403');
+    await ok('policy', 'create', 'allow-all', '--document', ALLOW_ALL_DOCUMENT);
+    await ok('policy', 'attach', 'allow-all', '--cert', cert.certificateId);
     assert.equal(await publish(device.certPath, device.keyPath), '200');
 
     assert.equal(await ok('ca', 'set-status', registered.certificateId, 'inactive'), `CA certificate ${registered.certificateId} is now INACTIVE\n`);
@@ -90,7 +94,8 @@ describe('ca-cli - topicd ca and cert register against a running topicd', () => 
     const device = makeSigned(root, ca, 'cli-sni-device');
     assertOneLineError(await cli('cert', 'register', '--cert', device.certPath, '--active'), /^topicd: CertificateValidationException: /);
     assertOneLineError(await cli('cert', 'register', '--cert', device.certPath, '--without-ca', '--ca-cert', ca.certPath), /exclude each other/);
-    await ok('cert', 'register', '--cert', device.certPath, '--without-ca', '--active');
+    const cert = JSON.parse(await ok('cert', 'register', '--cert', device.certPath, '--without-ca', '--active')) as { certificateId: string };
+    await ok('policy', 'attach', 'allow-all', '--cert', cert.certificateId);
     assert.equal(await publish(device.certPath, device.keyPath), '200');
   });
 });

@@ -81,7 +81,8 @@ describe('cli - topicd policy against a running topicd', () => {
     assert.match(table, /\ndeny-alarm\s+arn:aws:iot:/);
     assert.match(table, /\ndevice-policy\s+arn:aws:iot:/);
     const json = JSON.parse(await ok('policy', 'list', '--json')) as { policies: Array<{ policyName: string }> };
-    assert.deepEqual(json.policies.map((p) => p.policyName), ['deny-alarm', 'device-policy']);
+    // `thing create` (in before) made the default thing policy.
+    assert.deepEqual(json.policies.map((p) => p.policyName), ['deny-alarm', 'device-policy', 'topicd-thing-default']);
   });
 
   it('cli - policy attach by certificate id and by ARN, detach', async () => {

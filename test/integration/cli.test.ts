@@ -150,49 +150,57 @@ describe('cli - the topicd command against a running topicd', () => {
 
   it('cli - sub --count receives pub messages byte for byte (text and --json)', async () => {
     const payload = 'héllo wörld ✓ {"quoted": "yes"}  two  spaces';
-    const json = spawnCli(['sub', 'cli/#', 'other/+', '--certs', deviceDir, '--json', '--qos', '1', '--count', '2', '--data-dir', dataDir]);
-    const text = spawnCli(['sub', 'cli/text', '--certs', deviceDir, '--count', '1', '--data-dir', dataDir]);
-    await json.waitFor('stderr', 'subscribed to cli/#, other/+');
-    await text.waitFor('stderr', 'subscribed to cli/text');
+    const json = spawnCli(['sub', 'things/cli-device/cli/#', 'things/cli-device/other/+', '--certs', deviceDir, '--json', '--qos', '1', '--count', '2', '--data-dir', dataDir]);
+    const text = spawnCli(['sub', 'things/cli-device/cli/text', '--certs', deviceDir, '--count', '1', '--data-dir', dataDir]);
+    await json.waitFor('stderr', 'subscribed to things/cli-device/cli/#, things/cli-device/other/+');
+    await text.waitFor('stderr', 'subscribed to things/cli-device/cli/text');
 
-    const pub1 = await cli('pub', 'cli/text', payload, '--certs', deviceDir, '--qos', '1');
+    const pub1 = await cli('pub', 'things/cli-device/cli/text', payload, '--certs', deviceDir, '--qos', '1');
     assert.equal(pub1.code, 0, pub1.stderr);
     assert.equal(pub1.stdout, '');
-    const pub0 = await cli('pub', 'other/zero', 'qos zero', '--certs', deviceDir, '--client-id', 'cli-test-publisher');
+    const pub0 = await cli('pub', 'things/cli-device/other/zero', 'qos zero', '--certs', deviceDir, '--client-id', 'cli-device.publisher');
     assert.equal(pub0.code, 0, pub0.stderr);
 
     assert.deepEqual(await text.exited, { code: 0, signal: null });
-    assert.equal(text.stdout(), `cli/text ${payload}\n`);
+    assert.equal(text.stdout(), `things/cli-device/cli/text ${payload}\n`);
     assert.deepEqual(await json.exited, { code: 0, signal: null });
     const lines = json.stdout().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(lines, [
-      { topic: 'cli/text', payload, qos: 1, retain: false },
-      { topic: 'other/zero', payload: 'qos zero', qos: 0, retain: false },
+      { topic: 'things/cli-device/cli/text', payload, qos: 1, retain: false },
+      { topic: 'things/cli-device/other/zero', payload: 'qos zero', qos: 0, retain: false },
     ]);
     assert.deepEqual(Buffer.from(lines[0]?.payload as string, 'utf8'), Buffer.from(payload, 'utf8'), 'byte for byte');
+  });
+
+  it('cli - the default thing policy: things/NAME/... only, and the thing\'s client ids', async () => {
+    assertOneLineError(await cli('sub', '#', '--certs', deviceDir, '--count', '1'), /^topicd: subscription refused for # \(.*iot:Subscribe/);
+    assertOneLineError(await cli('pub', 'elsewhere/x', 'm', '--certs', deviceDir, '--qos', '1'), /^topicd: cannot publish to elsewhere\/x on /);
+    assertOneLineError(await cli('pub', 'things/other-device/x', 'm', '--certs', deviceDir, '--qos', '1'), /^topicd: cannot publish to things\/other-device\/x/);
+    assertOneLineError(await cli('pub', 'things/cli-device/x', 'm', '--certs', deviceDir, '--client-id', 'someone-else'), /not authorized|refused|cannot connect/i);
+    assert.equal((await cli('pub', 'things/cli-device/x', 'm', '--certs', deviceDir, '--client-id', 'cli-device')).code, 0, 'its own name');
   });
 
   it('cli - sub --json adds payloadBase64 for a payload that is not UTF-8', async () => {
     const bytes = Buffer.from([0x00, 0xff, 0xfe, 0x41, 0x0a, 0xc3]);
     const file = join(root, 'binary.bin');
     writeFileSync(file, bytes);
-    const sub = spawnCli(['sub', 'bin/#', '--certs', deviceDir, '--json', '--count', '1', '--data-dir', dataDir]);
-    await sub.waitFor('stderr', 'subscribed to bin/#');
+    const sub = spawnCli(['sub', 'things/cli-device/bin/#', '--certs', deviceDir, '--json', '--count', '1', '--data-dir', dataDir]);
+    await sub.waitFor('stderr', 'subscribed to things/cli-device/bin/#');
     const curl = await run('curl', ['-sS', '--cacert', join(deviceDir, 'root-CA.pem'), '--cert', join(deviceDir, 'device.pem.crt'),
-      '--key', join(deviceDir, 'private.pem.key'), '--data-binary', `@${file}`, `https://localhost:${runtime.httpsPort}/topics/bin/raw?qos=1`]);
+      '--key', join(deviceDir, 'private.pem.key'), '--data-binary', `@${file}`, `https://localhost:${runtime.httpsPort}/topics/things/cli-device/bin/raw?qos=1`]);
     assert.equal(curl.code, 0, curl.stderr);
     assert.deepEqual(await sub.exited, { code: 0, signal: null });
     const line = JSON.parse(sub.stdout()) as { topic: string; payloadBase64: string };
-    assert.equal(line.topic, 'bin/raw');
+    assert.equal(line.topic, 'things/cli-device/bin/raw');
     assert.deepEqual(Buffer.from(line.payloadBase64, 'base64'), bytes);
   });
 
   it('cli - pub with --retain is delivered retained to a later subscriber', async () => {
-    assert.equal((await cli('pub', 'cli/retained', 'kept', '--certs', deviceDir, '--qos', '1', '--retain')).code, 0);
-    const sub = spawnCli(['sub', 'cli/retained', '--certs', deviceDir, '--json', '--count', '1', '--data-dir', dataDir]);
+    assert.equal((await cli('pub', 'things/cli-device/cli/retained', 'kept', '--certs', deviceDir, '--qos', '1', '--retain')).code, 0);
+    const sub = spawnCli(['sub', 'things/cli-device/cli/retained', '--certs', deviceDir, '--json', '--count', '1', '--data-dir', dataDir]);
     assert.deepEqual(await sub.exited, { code: 0, signal: null });
-    assert.deepEqual(JSON.parse(sub.stdout()), { topic: 'cli/retained', payload: 'kept', qos: 0, retain: true });
-    await cli('pub', 'cli/retained', '', '--certs', deviceDir, '--qos', '1', '--retain');
+    assert.deepEqual(JSON.parse(sub.stdout()), { topic: 'things/cli-device/cli/retained', payload: 'kept', qos: 0, retain: true });
+    await cli('pub', 'things/cli-device/cli/retained', '', '--certs', deviceDir, '--qos', '1', '--retain');
   });
 
   it('cli - thing delete detaches the certificates, then deletes the thing', async () => {

@@ -71,7 +71,7 @@ describe('policies - control plane with @aws-sdk/client-iot', () => {
   before(async () => {
     topicd = await startTestTopicd();
     iot = topicd.iot;
-    device = await createDevice(topicd, 'policy-device');
+    device = await createDevice(topicd, 'policy-device', null);
     [, , , region = '', account = ''] = device.certificateArn.split(':');
   });
   after(async () => { await topicd.stop(); });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RuntimeInfo } from '../../src/config/data-files.js';
 import { RawClient, connectPacket, publishPacket, subscribePacket } from '../helpers/raw-mqtt.js';
-import { CLI, EPHEMERAL, run, spawnCli, type Spawned } from '../helpers/tools.js';
+import { EPHEMERAL, createThingAllowingAll, spawnCli, type Spawned } from '../helpers/tools.js';
 
 const hexId = (id: number): string => id.toString(16).padStart(4, '0');
 
@@ -39,7 +39,7 @@ describe('restart - QoS 2 state survives SIGKILL (profile mqtt)', () => {
   it('restart - QoS 2 messages owed keep their packet ids and PUBREL state across SIGKILL', async () => {
     let runtime = await start();
     assert.match(server!.stdout(), /Profile\s+mqtt/);
-    const created = await run('node', [CLI, 'thing', 'create', 'restart-qos2', '--out', deviceDir, '--data-dir', dataDir]);
+    const created = await createThingAllowingAll(dataDir, 'restart-qos2', deviceDir);
     assert.equal(created.code, 0, created.stderr);
 
     const sub = await RawClient.open(runtime.mqttPort, files());

@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import type { RuntimeInfo } from '../../src/config/data-files.js';
 import { collect, endClient } from '../helpers/topicd.js';
-import { CLI, EPHEMERAL, run, spawnCli, type Spawned } from '../helpers/tools.js';
+import { EPHEMERAL, createThingAllowingAll, run, spawnCli, type Spawned } from '../helpers/tools.js';
 
 describe('restart - acknowledged data survives SIGKILL', () => {
   const root = mkdtempSync(join(tmpdir(), 'topicd-restart-'));
@@ -35,7 +35,7 @@ describe('restart - acknowledged data survives SIGKILL', () => {
 
   it('restart - retained messages come back after SIGKILL, deleted ones do not', async () => {
     let runtime = await start();
-    const created = await run('node', [CLI, 'thing', 'create', 'restart-device', '--out', deviceDir, '--data-dir', dataDir]);
+    const created = await createThingAllowingAll(dataDir, 'restart-device', deviceDir);
     assert.equal(created.code, 0, created.stderr);
     const curl = (path: string, data: string) => run('curl', ['-sS', '--cacert', join(deviceDir, 'root-CA.pem'), '--cert', join(deviceDir, 'device.pem.crt'),
       '--key', join(deviceDir, 'private.pem.key'), '--data-binary', data, `https://localhost:${runtime.httpsPort}${path}`]);

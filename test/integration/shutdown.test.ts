@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import type { RuntimeInfo } from '../../src/config/data-files.js';
 import { collect } from '../helpers/topicd.js';
-import { CLI, EPHEMERAL, run, spawnCli } from '../helpers/tools.js';
+import { EPHEMERAL, createThingAllowingAll, spawnCli } from '../helpers/tools.js';
 
 describe('shutdown - SIGTERM lets in-flight work finish', () => {
   const root = mkdtempSync(join(tmpdir(), 'topicd-shutdown-'));
@@ -23,7 +23,7 @@ describe('shutdown - SIGTERM lets in-flight work finish', () => {
     const server = spawnCli(['start', '--data-dir', dataDir, ...EPHEMERAL]);
     await server.waitFor('stdout', 'topicd is ready');
     const runtime = JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as RuntimeInfo;
-    assert.equal((await run('node', [CLI, 'thing', 'create', 'bye', '--out', deviceDir, '--data-dir', dataDir])).code, 0);
+    assert.equal((await createThingAllowingAll(dataDir, 'bye', deviceDir)).code, 0);
     const tls = { ca: readFileSync(join(deviceDir, 'root-CA.pem')), cert: readFileSync(join(deviceDir, 'device.pem.crt')), key: readFileSync(join(deviceDir, 'private.pem.key')) };
 
     const sub = await mqtt.connectAsync(`mqtts://localhost:${runtime.mqttPort}`, { ...tls, protocolVersion: 5, reconnectPeriod: 0 });
