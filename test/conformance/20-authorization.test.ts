@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CreatePolicyVersionCommand,
   CreateThingCommand,
+  CreateThingTypeCommand,
   DetachPolicyCommand,
   UpdateCertificateCommand,
   UpdateThingCommand,
@@ -206,6 +207,32 @@ describe('20-authorization', () => {
       await topicd.iot.send(new UpdateThingCommand({ thingName: 'var-attr', attributePayload: { attributes: { room: 'hall' } } }));
       assert.equal(await pubackReason(c, 'rooms/hall/t', false, 3), 0);
       assert.equal(await pubackReason(c, 'rooms/kitchen/t', false, 4), 0x87);
+      c.close();
+    });
+
+    it('20-authorization - ${iot:Connection.Thing.ThingTypeName}', async () => {
+      await topicd.iot.send(new CreateThingTypeCommand({ thingTypeName: 'Lamp' }));
+      const d = await createDevice(topicd, 'var-type', { name: 'var-type', document: policy(
+        allow('iot:Connect', `${ARN}client/*`),
+        allow('iot:Publish', `${ARN}topic/types/\${iot:Connection.Thing.ThingTypeName}/*`),
+      ) });
+      await topicd.iot.send(new UpdateThingCommand({ thingName: 'var-type', thingTypeName: 'Lamp' }));
+      const c = await connected(topicd, d, 5, 'var-type');
+      assert.equal(await pubackReason(c, 'types/Lamp/on'), 0);
+      assert.equal(await pubackReason(c, 'types/Fan/on', false, 2), 0x87);
+      c.close();
+    });
+
+    it('20-authorization - iot:Certificate.Issuer.CommonName.List with ForAllValues:StringEquals', async () => {
+      const d = await createDevice(topicd, 'var-list', { name: 'var-list', document: policy(
+        allow('iot:Connect', `${ARN}client/*`),
+        // Every issuer CN must be topicd's root: true for a certificate topicd signed.
+        allow('iot:Publish', `${ARN}topic/list/ok`, { Condition: { 'ForAllValues:StringEquals': { 'iot:Certificate.Issuer.CommonName.List': ['topicd Root CA'] } } }),
+        allow('iot:Publish', `${ARN}topic/list/never`, { Condition: { 'ForAllValues:StringEquals': { 'iot:Certificate.Issuer.CommonName.List': ['someone else'] } } }),
+      ) });
+      const c = await connected(topicd, d, 5, 'var-list');
+      assert.equal(await pubackReason(c, 'list/ok'), 0);
+      assert.equal(await pubackReason(c, 'list/never', false, 2), 0x87);
       c.close();
     });
 
