@@ -9,6 +9,9 @@ export type CloseReason = 'certificate-inactive' | 'access-key-deleted' | 'not-a
 
 export type Closer = (reason: CloseReason) => void;
 
+/** The least time between two sweeps of every live connection after registry changes. */
+const SWEEP_INTERVAL_MS = 200;
+
 interface Entry {
   readonly close: Closer;
   /** Whether the connection may go on under the registry as it is now; absent: always. */
@@ -17,7 +20,8 @@ interface Entry {
 
 export class ConnectionIndex {
   private readonly byPrincipal = new Map<string, Set<Entry>>();
-  private sweepScheduled = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private lastSweep = 0;
 
   /** Registers a connection's closer; returns the function that unregisters it. */
   add(principalKey: string, close: Closer, stillAuthorized?: () => boolean): () => void {
@@ -46,24 +50,30 @@ export class ConnectionIndex {
   }
 
   /**
-   * Asks every live connection, soon, whether it may go on, and closes those that may not. Several
-   * registry changes in one turn (a script attaching and detaching) cost one sweep.
+   * Asks every live connection, soon, whether it may go on, and closes those that may not. Changes
+   * coalesce: a sweep runs at most every SWEEP_INTERVAL_MS, so a script making a thousand things
+   * costs a few sweeps, not a thousand, and every change still reaches live connections within a
+   * second.
    */
   scheduleSweep(): void {
-    if (this.sweepScheduled) return;
-    this.sweepScheduled = true;
-    setImmediate(() => {
-      this.sweepScheduled = false;
+    if (this.sweepTimer !== undefined) return;
+    const wait = Math.max(0, this.lastSweep + SWEEP_INTERVAL_MS - Date.now());
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.lastSweep = Date.now();
       for (const set of [...this.byPrincipal.values()]) {
         for (const entry of [...set]) {
           if (entry.stillAuthorized && !entry.stillAuthorized()) entry.close('not-authorized');
         }
       }
-    });
+    }, wait);
+    this.sweepTimer.unref();
   }
 
   /** Closes every connection (shutdown). */
   closeEverything(reason: CloseReason): void {
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     for (const key of [...this.byPrincipal.keys()]) this.closeAll(key, reason);
   }
 }
