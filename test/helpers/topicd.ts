@@ -3,6 +3,7 @@
  * Starts a real topicd for a test (temp data dir, ephemeral ports, real TLS) and provisions devices
  * through the control plane with the AWS SDK, as a user would. Nothing of topicd is mocked.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,4 +226,40 @@ export function collect(client: MqttClient): Collector {
 
 export function endClient(client: MqttClient): Promise<void> {
   return new Promise((resolve) => client.end(false, {}, () => resolve()));
+}
+
+/**
+ * Asserts an AWS SDK call fails with this error type, and this HTTP status when given; returns the
+ * error for further checks of its message.
+ */
+export async function rejectsWith(
+  call: Promise<unknown>, name: string, status?: number, message?: RegExp,
+): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+  let caught: unknown;
+  await assert.rejects(call, (err: unknown) => {
+    caught = err;
+    return true;
+  });
+  const err = caught as Error & { $metadata?: { httpStatusCode?: number } };
+  assert.equal(err.name, name, `error type (message: ${err.message})`);
+  if (status !== undefined) assert.equal(err.$metadata?.httpStatusCode, status, 'HTTP status');
+  if (message) assert.match(err.message, message);
+  return err;
+}
+
+/** MQTT.js over wss, connected; `url` is used exactly as given (query string and all). */
+export async function connectWebSocket(url: string, options: IClientOptions): Promise<MqttClient> {
+  const client = mqtt.connect(url, {
+    reconnectPeriod: 0, connectTimeout: 5_000,
+    clientId: `wss-${Math.random().toString(16).slice(2, 10)}`,
+    transformWsUrl: () => url,
+    ...options,
+  });
+  await new Promise<void>((resolve, reject) => {
+    let failure: Error | undefined;
+    client.once('connect', () => resolve());
+    client.on('error', (err) => { failure = err; });
+    client.once('close', () => setImmediate(() => reject(failure ?? new Error('closed before CONNACK'))));
+  });
+  return client;
 }

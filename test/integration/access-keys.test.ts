@@ -10,10 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import {
   AttachPolicyCommand, CreatePolicyCommand, CreateThingCommand, DeletePolicyCommand, DescribeThingCommand, IoTClient, ListThingsCommand,
 } from '@aws-sdk/client-iot';
-import mqtt, { type MqttClient } from 'mqtt';
 import { ControlClient } from '../../src/cli/control-client.js';
 import { ControlError } from '../../src/cli/errors.js';
-import { ALLOW_ALL_POLICY, presignedMqttUrl, readCredentials, startTestTopicd, type TestTopicd } from '../helpers/topicd.js';
+import { ALLOW_ALL_POLICY, connectWebSocket, presignedMqttUrl, readCredentials, startTestTopicd, type TestTopicd } from '../helpers/topicd.js';
 import { ALLOW_ALL_DOCUMENT, CLI, run, type Run } from '../helpers/tools.js';
 
 interface Summary {
@@ -35,21 +34,6 @@ async function controlRejects(call: Promise<unknown>, type: string, status: numb
   assert.equal(err.type, type, err.message);
   assert.equal(err.status, status);
   return err;
-}
-
-/** MQTT.js over wss with a presigned URL, connected (or the reason it was refused). */
-async function connectWss(url: string, ca: string): Promise<MqttClient> {
-  const client = mqtt.connect(url, {
-    reconnectPeriod: 0, connectTimeout: 5_000, protocolVersion: 5, ca,
-    clientId: `key-${Math.random().toString(16).slice(2, 10)}`, transformWsUrl: () => url,
-  });
-  await new Promise<void>((resolve, reject) => {
-    let failure: Error | undefined;
-    client.once('connect', () => resolve());
-    client.on('error', (err) => { failure = err; });
-    client.once('close', () => setImmediate(() => reject(failure ?? new Error('closed before CONNACK'))));
-  });
-  return client;
 }
 
 describe('access keys', () => {
@@ -129,14 +113,14 @@ describe('access keys', () => {
     const port = topicd.running.ports.ws!;
     const ca = readFileSync(topicd.running.caPath, 'utf8');
     // Without a policy the key may not even connect; with one, it may.
-    await assert.rejects(connectWss(await presignedMqttUrl(topicd, port, { credentials }), ca), /closed before CONNACK|[Nn]ot authorized/);
+    await assert.rejects(connectWebSocket(await presignedMqttUrl(topicd, port, { credentials }), { protocolVersion: 5, ca }), /closed before CONNACK|[Nn]ot authorized/);
     await adminIot.send(new AttachPolicyCommand({ policyName: ALLOW_ALL_POLICY, target: created.accessKeyArn }));
-    const client = await connectWss(await presignedMqttUrl(topicd, port, { credentials }), ca);
+    const client = await connectWebSocket(await presignedMqttUrl(topicd, port, { credentials }), { protocolVersion: 5, ca });
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     await admin.request('DELETE', `/topicd/access-keys/${created.accessKeyId}`);
     await closed;
     client.end(true);
-    await assert.rejects(connectWss(await presignedMqttUrl(topicd, port, { credentials }), ca), /closed before CONNACK|403/);
+    await assert.rejects(connectWebSocket(await presignedMqttUrl(topicd, port, { credentials }), { protocolVersion: 5, ca }), /closed before CONNACK|403/);
   });
 
   it('access keys - the admin key cannot be deleted; unknown is 404; a malformed id is 400; unsigned is 403', async () => {

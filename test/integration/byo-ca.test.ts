@@ -13,18 +13,12 @@ import {
   RegisterCertificateCommand, RegisterCertificateWithoutCACommand, UpdateCACertificateCommand, UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { makeCa, makeSigned, type PemFiles } from '../helpers/openssl.js';
-import { ALLOW_ALL_POLICY, attachPolicy, collect, connectMqtt, endClient, startTestTopicd, tempDir, type Device, type TestTopicd } from '../helpers/topicd.js';
+import { ALLOW_ALL_POLICY, attachPolicy, collect, connectMqtt, endClient, rejectsWith, startTestTopicd, tempDir, type Device, type TestTopicd } from '../helpers/topicd.js';
 import { ALLOW_ALL_DOCUMENT, run } from '../helpers/tools.js';
 
 const idOf = (pem: string): string =>
   createHash('sha256').update(Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64')).digest('hex');
 
-/** Resolves when the promise rejects with the AWS error type `name`. */
-const rejectsWith = (promise: Promise<unknown>, name: string): Promise<void> =>
-  assert.rejects(promise, (err: Error) => {
-    assert.equal(err.name, name, err.message);
-    return true;
-  });
 
 describe('byo-ca - bring your own CA', () => {
   let topicd: TestTopicd;

@@ -49,6 +49,7 @@ import { accountIdFor, ensureAdminCredentials } from '../../src/registry/access-
 import { Registry } from '../../src/registry/registry.js';
 import type { RegistryApi } from '../../src/registry/types.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { rejectsWith } from '../helpers/topicd.js';
 
 const REGION = 'us-east-1';
 const ENDPOINT = 'topicd.test.local';
@@ -95,19 +96,6 @@ async function stopRig(rig: Rig): Promise<void> {
   await rig.app.close();
   await rig.store.close();
   rmSync(rig.dataDir, { recursive: true, force: true });
-}
-
-/** Asserts an SDK call fails with this AWS error type and HTTP status. */
-async function rejectsWith(call: Promise<unknown>, name: string, status: number): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  let caught: unknown;
-  await assert.rejects(call, (err: unknown) => {
-    caught = err;
-    return true;
-  });
-  const err = caught as Error & { $metadata?: { httpStatusCode?: number } };
-  assert.equal(err.name, name, `error type (message: ${err.message})`);
-  assert.equal(err.$metadata?.httpStatusCode, status, 'HTTP status');
-  return err;
 }
 
 // RFC 3986 escaping, as SigV4 canonicalizes a query.

@@ -35,21 +35,7 @@ import {
   paginateListTargetsForPolicy,
   type IoTClient,
 } from '@aws-sdk/client-iot';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
-
-/** Asserts an SDK call fails with this AWS error type and HTTP status; returns the error. */
-async function rejectsWith(call: Promise<unknown>, name: string, status: number, message?: RegExp): Promise<Error> {
-  let caught: unknown;
-  await assert.rejects(call, (err: unknown) => {
-    caught = err;
-    return true;
-  });
-  const err = caught as Error & { $metadata?: { httpStatusCode?: number } };
-  assert.equal(err.name, name, `error type (message: ${err.message})`);
-  assert.equal(err.$metadata?.httpStatusCode, status, 'HTTP status');
-  if (message) assert.match(err.message, message);
-  return err;
-}
+import { createDevice, rejectsWith, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
 
 async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -21,20 +21,7 @@ import {
   paginateListThings,
   type ListThingsCommandInput,
 } from '@aws-sdk/client-iot';
-import { startTestTopicd, type TestTopicd } from '../helpers/topicd.js';
-
-/** Asserts an SDK call fails with this AWS error type and HTTP status; returns the message. */
-async function rejectsWith(call: Promise<unknown>, name: string, status: number): Promise<string> {
-  let caught: unknown;
-  await assert.rejects(call, (err: unknown) => {
-    caught = err;
-    return true;
-  });
-  const err = caught as Error & { $metadata?: { httpStatusCode?: number } };
-  assert.equal(err.name, name, `error type (message: ${err.message})`);
-  assert.equal(err.$metadata?.httpStatusCode, status, 'HTTP status');
-  return err.message;
-}
+import { rejectsWith, startTestTopicd, type TestTopicd } from '../helpers/topicd.js';
 
 describe('thing types', () => {
   let topicd: TestTopicd;
@@ -94,7 +81,7 @@ describe('thing types', () => {
     await iot.send(new CreateThingTypeCommand({ thingTypeName: 'sensor' }));
     await rejectsWith(iot.send(new CreateThingCommand({ thingName: 'x', thingTypeName: 'no-such-type' })), 'ResourceNotFoundException', 404);
     const four = { a: '1', b: '2', c: '3', d: '4' };
-    const message = await rejectsWith(iot.send(new CreateThingCommand({ thingName: 'untyped', attributePayload: { attributes: four } })), 'InvalidRequestException', 400);
+    const { message } = await rejectsWith(iot.send(new CreateThingCommand({ thingName: 'untyped', attributePayload: { attributes: four } })), 'InvalidRequestException', 400);
     assert.match(message, /at most 3/);
     const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`a${i}`, 'v']));
     await iot.send(new CreateThingCommand({ thingName: 'typed', thingTypeName: 'sensor', attributePayload: { attributes: fifty } }));
@@ -121,9 +108,9 @@ describe('thing types', () => {
   it('thing types - delete: refused until deprecated, then for 5 minutes', async () => {
     const { iot } = topicd;
     await iot.send(new CreateThingTypeCommand({ thingTypeName: 'short-lived' }));
-    assert.match(await rejectsWith(iot.send(new DeleteThingTypeCommand({ thingTypeName: 'short-lived' })), 'InvalidRequestException', 400), /deprecated/);
+    await rejectsWith(iot.send(new DeleteThingTypeCommand({ thingTypeName: 'short-lived' })), 'InvalidRequestException', 400, /deprecated/);
     await iot.send(new DeprecateThingTypeCommand({ thingTypeName: 'short-lived' }));
-    assert.match(await rejectsWith(iot.send(new DeleteThingTypeCommand({ thingTypeName: 'short-lived' })), 'InvalidRequestException', 400), /5 minutes/);
+    await rejectsWith(iot.send(new DeleteThingTypeCommand({ thingTypeName: 'short-lived' })), 'InvalidRequestException', 400, /5 minutes/);
   });
 
   it('thing types - ListThingTypes pages with the SDK paginator and filters by name', async () => {

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { UpdateCertificateCommand } from '@aws-sdk/client-iot';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { WebSocket, type ClientOptions } from 'ws';
 import { connectPacket, CONNACK_OK_V4, hex } from '../helpers/raw-mqtt.js';
-import { collect, connectMqtt, createDevice, endClient, presignedMqttUrl, readCredentials, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
+import { collect, connectMqtt, connectWebSocket, createDevice, endClient, presignedMqttUrl, readCredentials, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
 import { run, tlsHandshake } from '../helpers/tools.js';
 
 const presignedUrl = presignedMqttUrl;
@@ -18,23 +18,6 @@ const presignedUrl = presignedMqttUrl;
 /** Changes the last hex digit of X-Amz-Signature. */
 function tamper(url: string): string {
   return url.replace(/(X-Amz-Signature=[0-9a-f]*)([0-9a-f])/, (_m, head: string, last: string) => head + (last === '0' ? '1' : '0'));
-}
-
-/** MQTT.js over wss, connected; `url` is used exactly as given (query string and all). */
-async function connectWss(url: string, options: IClientOptions): Promise<MqttClient> {
-  const client = mqtt.connect(url, {
-    reconnectPeriod: 0, connectTimeout: 5_000,
-    clientId: `wss-${Math.random().toString(16).slice(2, 10)}`,
-    transformWsUrl: () => url,
-    ...options,
-  });
-  await new Promise<void>((resolve, reject) => {
-    let failure: Error | undefined;
-    client.once('connect', () => resolve());
-    client.on('error', (err) => { failure = err; });
-    client.once('close', () => setImmediate(() => reject(failure ?? new Error('closed before CONNACK'))));
-  });
-  return client;
 }
 
 interface Opened {
@@ -116,7 +99,7 @@ describe('websocket - MQTT over WSS', () => {
   for (const protocolVersion of [4, 5] as const) {
     it(`websocket - MQTT.js ${protocolVersion === 4 ? '3.1.1' : '5'} with a client certificate round-trips both ways on each listener`, async () => {
       for (const [name, port] of listeners()) {
-        const client = await connectWss(`wss://localhost:${port}/mqtt`, { protocolVersion, ca: device.ca, cert: device.cert, key: device.key });
+        const client = await connectWebSocket(`wss://localhost:${port}/mqtt`, { protocolVersion, ca: device.ca, cert: device.cert, key: device.key });
         const got = collect(client);
         await client.subscribeAsync('back/wss', { qos: 1 });
         const topic = `wss/cert/v${protocolVersion}/${name.replace(' ', '-')}`;
@@ -136,7 +119,7 @@ describe('websocket - MQTT over WSS', () => {
       for (const service of ['iotdevicegateway', 'iotdata']) {
         for (const protocolVersion of [4, 5] as const) {
           const clientId = `sigv4-${service}-${protocolVersion}-${port}`;
-          const client = await connectWss(await presignedUrl(topicd, port, { service }), { protocolVersion, ca: device.ca, clientId });
+          const client = await connectWebSocket(await presignedUrl(topicd, port, { service }), { protocolVersion, ca: device.ca, clientId });
           const topic = `wss/sigv4/${service}/v${protocolVersion}/${name.replace(' ', '-')}`;
           await client.publishAsync(topic, 'signed', { qos: 1 });
           assert.equal((await received.waitForTopic(topic)).payload.toString(), 'signed');
@@ -169,7 +152,7 @@ describe('websocket - MQTT over WSS', () => {
       assert.equal(opened.status, 403, name);
       assert.match((JSON.parse(opened.body) as { message: string }).message, /signature we calculated does not match/);
       // MQTT.js closes without saying why (the ws client above shows the status): it never gets a CONNACK.
-      await assert.rejects(connectWss(tamper(await presignedUrl(topicd, port)), { ca: device.ca }), /closed before CONNACK|403/);
+      await assert.rejects(connectWebSocket(tamper(await presignedUrl(topicd, port)), { ca: device.ca }), /closed before CONNACK|403/);
       // A key topicd does not have, and a scope for another region.
       const unknownKey = (await presignedUrl(topicd, port)).replace(/X-Amz-Credential=AKIA[A-Z0-9]+/, 'X-Amz-Credential=AKIAUNKNOWNUNKNOWN12');
       assert.equal((await openWs(unknownKey, ['mqtt'], { ca: device.ca })).status, 403);
@@ -182,7 +165,7 @@ describe('websocket - MQTT over WSS', () => {
       const opened = await openWs(`wss://localhost:${port}/mqtt`, ['mqtt'], { ca: device.ca });
       assert.equal(opened.status, 403, name);
       assert.equal(typeof (JSON.parse(opened.body) as { message: unknown }).message, 'string');
-      await assert.rejects(connectWss(`wss://localhost:${port}/mqtt`, { ca: device.ca }), /closed before CONNACK|403/);
+      await assert.rejects(connectWebSocket(`wss://localhost:${port}/mqtt`, { ca: device.ca }), /closed before CONNACK|403/);
     }
   });
 
@@ -221,7 +204,7 @@ describe('websocket - MQTT over WSS', () => {
 
   it('websocket - a certificate set INACTIVE loses its WebSocket connections at once', async () => {
     const other = await createDevice(topicd, 'wss-inactive');
-    const client = await connectWss(`wss://localhost:${topicd.running.ports.alpn}/mqtt`, { protocolVersion: 5, ca: other.ca, cert: other.cert, key: other.key });
+    const client = await connectWebSocket(`wss://localhost:${topicd.running.ports.alpn}/mqtt`, { protocolVersion: 5, ca: other.ca, cert: other.cert, key: other.key });
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     await topicd.iot.send(new UpdateCertificateCommand({ certificateId: other.certificateId, newStatus: 'INACTIVE' }));
     await closed;
@@ -229,7 +212,7 @@ describe('websocket - MQTT over WSS', () => {
   });
 
   it('websocket - a 128 KB payload crosses in both directions', async () => {
-    const client = await connectWss(await presignedUrl(topicd, topicd.running.ports.ws!), { protocolVersion: 5, ca: device.ca });
+    const client = await connectWebSocket(await presignedUrl(topicd, topicd.running.ports.ws!), { protocolVersion: 5, ca: device.ca });
     const got = collect(client);
     await client.subscribeAsync('big/back', { qos: 1 });
     const payload = Buffer.alloc(128 * 1024, 7);
