@@ -5,9 +5,9 @@
  * each profile is 18-profiles; Retain Handling and Retain As Published are 15-subscription-options.)
  */
 import assert from 'node:assert/strict';
-import { request as httpsRequest } from 'node:https';
 import { describe, it } from 'node:test';
 import { conformanceBroker, connectPacket, publishPacket, subscribePacket, type RawClient } from '../helpers/raw-mqtt.js';
+import { httpsPost } from '../helpers/topicd.js';
 
 describe('05-retained', () => {
   const broker = conformanceBroker('retained-device');
@@ -87,17 +87,7 @@ describe('05-retained', () => {
 
   it('05-retained - AWS: an HTTPS publish with retain=true is retained like an MQTT one', async () => {
     const { topicd, device } = broker;
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = httpsRequest({
-        host: 'localhost', port: topicd.running.ports.https, method: 'POST', path: '/topics/https%2Fretained?qos=1&retain=true',
-        ca: device.ca, cert: device.cert, key: device.key, agent: false,
-      }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.end('from https');
-    });
+    const { status } = await httpsPost(topicd, device, '/topics/https%2Fretained?qos=1&retain=true', 'from https');
     assert.equal(status, 200);
     const sub = await connected(5, 'ret-https');
     sub.send(subscribePacket(5, 'https/retained', 1));

@@ -5,9 +5,9 @@
  * without them; a subscriber's Maximum Packet Size is respected.
  */
 import assert from 'node:assert/strict';
-import { request as httpsRequest } from 'node:https';
 import { describe, it } from 'node:test';
 import { conformanceBroker, connectPacket, publishPacket, subscribePacket, type RawClient } from '../helpers/raw-mqtt.js';
+import { httpsPost } from '../helpers/topicd.js';
 
 describe('19-properties', () => {
   const broker = conformanceBroker('properties-device');
@@ -62,22 +62,12 @@ describe('19-properties', () => {
     const sub = await subscribed(5, 'props-https-sub', 'props/https');
     const { topicd, device } = broker;
     const userProperties = Buffer.from(JSON.stringify([{ deviceName: 'alpha' }, { deviceCnt: '45' }])).toString('base64');
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = httpsRequest({
-        host: 'localhost', port: topicd.running.ports.https, method: 'POST',
-        path: '/topics/props%2Fhttps?qos=1&contentType=text%2Fplain&responseTopic=props%2Fback',
-        headers: {
-          'x-amz-mqtt5-user-properties': userProperties,
-          'x-amz-mqtt5-payload-format-indicator': 'UTF8_DATA',
-          'x-amz-mqtt5-correlation-data': Buffer.from('corr-7').toString('base64'),
-        },
-        ca: device.ca, cert: device.cert, key: device.key, agent: false,
-      }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.end('hello');
+    const { status } = await httpsPost(topicd, device, '/topics/props%2Fhttps?qos=1&contentType=text%2Fplain&responseTopic=props%2Fback', 'hello', {
+      headers: {
+        'x-amz-mqtt5-user-properties': userProperties,
+        'x-amz-mqtt5-payload-format-indicator': 'UTF8_DATA',
+        'x-amz-mqtt5-correlation-data': Buffer.from('corr-7').toString('base64'),
+      },
     });
     assert.equal(status, 200);
     const p = await sub.packet(5);

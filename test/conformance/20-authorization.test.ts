@@ -5,7 +5,7 @@
  * certificate status) reaching live MQTT and HTTPS keep-alive connections within a second.
  */
 import assert from 'node:assert/strict';
-import { Agent, request as httpsRequest } from 'node:https';
+import { Agent } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import {
   CreatePolicyVersionCommand,
@@ -16,28 +16,16 @@ import {
   UpdateThingCommand,
 } from '@aws-sdk/client-iot';
 import { RawClient, connectPacket, publishPacket, subscribePacket } from '../helpers/raw-mqtt.js';
-import { attachPolicy, createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
+import { attachPolicy, createDevice, httpsPost, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
 
 const policy = (...statements: object[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 const allow = (action: string | string[], resource: string | string[], extra: object = {}): object => ({ Effect: 'Allow', Action: action, Resource: resource, ...extra });
 const deny = (action: string | string[], resource: string | string[]): object => ({ Effect: 'Deny', Action: action, Resource: resource });
 const ARN = 'arn:aws:iot:*:*:';
 
-/** POSTs a publish; `agent` keeps the connection alive between calls. */
-function httpsPublish(topicd: TestTopicd, device: Device, topic: string, options: { retain?: boolean; agent?: Agent } = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({
-      host: 'localhost', port: topicd.running.ports.https, method: 'POST',
-      path: `/topics/${encodeURIComponent(topic)}?qos=1${options.retain ? '&retain=true' : ''}`,
-      ca: device.ca, cert: device.cert, key: device.key, agent: options.agent ?? false,
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end('{}');
-  });
-}
+/** An HTTPS publish's status; `agent` keeps the connection alive between calls. */
+const httpsPublish = async (topicd: TestTopicd, device: Device, topic: string, options: { retain?: boolean; agent?: Agent } = {}): Promise<number> =>
+  (await httpsPost(topicd, device, `/topics/${encodeURIComponent(topic)}?qos=1${options.retain ? '&retain=true' : ''}`, '{}', options.agent ? { agent: options.agent } : {})).status;
 
 /** Connects a raw client; resolves with it and the CONNACK's reason (v5) or return code (3.1.1). */
 async function connect(topicd: TestTopicd, device: Device, version: 4 | 5, clientId: string): Promise<{ c: RawClient; code: number }> {

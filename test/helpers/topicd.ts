@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -262,4 +263,32 @@ export async function connectWebSocket(url: string, options: IClientOptions): Pr
     client.once('close', () => setImmediate(() => reject(failure ?? new Error('closed before CONNACK'))));
   });
   return client;
+}
+
+export interface HttpsReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * One HTTPS POST to the data plane with the device's certificate (`path` as sent, e.g.
+ * `/topics/a%2Fb?qos=1`); `agent` keeps the connection alive between calls, else it is closed.
+ */
+export function httpsPost(
+  topicd: TestTopicd, device: Pick<Device, 'ca' | 'cert' | 'key'>, path: string, body: Buffer | string = 'x',
+  options: { headers?: Record<string, string>; agent?: HttpsAgent } = {},
+): Promise<HttpsReply> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({
+      host: 'localhost', port: topicd.running.ports.https, path, method: 'POST', headers: options.headers,
+      ca: device.ca, cert: device.cert, key: device.key, agent: options.agent ?? false,
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
