@@ -2,12 +2,12 @@
  * @module store/sqlite/ca-store
  * The SQLite side of the `caCertificates` noun: registered CA certificates (bring your own CA) and the
  * certificates each one issued (the `certificates` rows whose ca_certificate_id names it). Built on the
- * keyset paging helpers (keyset.ts); sqlite-store.ts which calls `createCaCertificateStore` when it opens.
+ * keyset paging helpers (keyset.ts); sqlite-store.ts calls `createCaCertificateStore` when it opens.
  */
 import type { Database as Db } from 'better-sqlite3';
 import type { CaCertificateRow, CaCertificateStore, CertificateRow } from '../store.js';
 import { checkLimit, decodeToken, pickKeyset, prepareKeyset, toPage, type Key } from './keyset.js';
-import { toCertificate, type CertificateRecord } from './sqlite-store.js';
+import { toCertificate, type CertificateRecord } from './certificate-record.js';
 
 interface CaCertificateRecord {
   certificate_id: string;

@@ -17,6 +17,7 @@ import type {
 import { durableAtTurnEnd } from '../../turn.js';
 import { checkLimit, decodeToken, pickKeyset, prepareKeyset, toPage } from './keyset.js';
 import { createCaCertificateStore } from './ca-store.js';
+import { toCertificate, type CertificateRecord } from './certificate-record.js';
 import { MIGRATIONS } from './migrations.js';
 import { policyStore } from './policy-store.js';
 import { thingTypeStore } from './thing-type-store.js';
@@ -28,21 +29,6 @@ interface ThingRecord {
   attributes: string;
   version: number;
   creation_date: number;
-}
-
-export interface CertificateRecord {
-  certificate_id: string;
-  certificate_pem: string;
-  status: string;
-  ca_certificate_id: string | null;
-  owned_by: string;
-  certificate_mode: string;
-  creation_date: number;
-  last_modified_date: number;
-  not_before: number;
-  not_after: number;
-  customer_version: number;
-  generation_id: string;
 }
 
 interface AccessKeyRecord {
@@ -59,21 +45,6 @@ const toThing = (r: ThingRecord): ThingRow => ({
   attributes: JSON.parse(r.attributes) as Record<string, string>,
   version: r.version,
   creationDate: r.creation_date,
-});
-
-export const toCertificate = (r: CertificateRecord): CertificateRow => ({
-  certificateId: r.certificate_id,
-  certificatePem: r.certificate_pem,
-  status: r.status as CertificateStatus,
-  caCertificateId: r.ca_certificate_id,
-  ownedBy: r.owned_by,
-  certificateMode: r.certificate_mode as CertificateRow['certificateMode'],
-  creationDate: r.creation_date,
-  lastModifiedDate: r.last_modified_date,
-  notBefore: r.not_before,
-  notAfter: r.not_after,
-  customerVersion: r.customer_version,
-  generationId: r.generation_id,
 });
 
 const toAccessKey = (r: AccessKeyRecord): AccessKeyRow => ({
