@@ -48,6 +48,9 @@ export const principalKey = (principal: Principal): string => {
   }
 };
 
+/** AWS IoT's names for what an MQTT CONNECT asks for, as the `iot:ConnectAttributes` condition key reads them. */
+export type ConnectAttribute = 'PersistentConnect' | 'LastWill';
+
 /** What one connection may do. Each answer reflects the registry as it is now (caches are invalidated). */
 export interface Grants {
   /** iot:Connect on `client/<clientId>` (MQTT only), and the identity still good. */
@@ -63,8 +66,12 @@ export interface Grants {
 export interface Authorizer {
   /** Whether the identity itself is (still) good: a certificate must be registered and ACTIVE, an access key exist. */
   authenticate(principal: Principal): boolean;
-  /** The grants of one connection; `clientId` is the MQTT client id, undefined over HTTPS. */
-  grants(principal: Principal, clientId: string | undefined): Grants;
+  /**
+   * The grants of one connection; `clientId` is the MQTT client id, undefined over HTTPS.
+   * `connectAttributes` are AWS's `iot:ConnectAttributes` of an MQTT CONNECT (`PersistentConnect`,
+   * `LastWill`), which Connect policies may read.
+   */
+  grants(principal: Principal, clientId: string | undefined, connectAttributes?: readonly ConnectAttribute[]): Grants;
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 import type { CompiledPolicy, PolicyContext, ThingContext } from './policy/index.js';
 import { certificateNameFields, evaluate, iotArnPrefix } from './policy/index.js';
-import type { Authorizer, Grants, Principal } from './authorizer.js';
+import type { Authorizer, ConnectAttribute, Grants, Principal } from './authorizer.js';
 import { DENY_ALL, reservedForPublish, reservedForSubscribe } from './authorizer.js';
 
 /** What the registry tells the authorizer, synchronously, from memory (registry/authorization-view). */
@@ -60,12 +60,12 @@ export class PolicyAuthorizer implements Authorizer {
     }
   }
 
-  grants(principal: Principal, clientId: string | undefined): Grants {
+  grants(principal: Principal, clientId: string | undefined, connectAttributes: readonly ConnectAttribute[] = []): Grants {
     if (principal.kind === 'anonymous') return DENY_ALL;
     if (principal.kind === 'access-key' && this.options.accessKeyIsAdmin(principal.accessKeyId)) {
       return new AdminGrants(() => this.authenticate(principal));
     }
-    return new PolicyGrants(this, principal, clientId);
+    return new PolicyGrants(this, principal, clientId, connectAttributes);
   }
 
   /**
@@ -118,6 +118,7 @@ class PolicyGrants implements Grants {
     private readonly authorizer: PolicyAuthorizer,
     private readonly principal: Principal,
     private readonly clientId: string | undefined,
+    private readonly connectAttributes: readonly ConnectAttribute[],
   ) {
     this.target = authorizer.targetOf(principal);
     this.arnPrefix = authorizer.arnPrefix;
@@ -198,6 +199,8 @@ class PolicyGrants implements Grants {
       ...(this.clientId === undefined ? {} : { clientId: this.clientId }),
       ...(thing ? { thing } : {}),
       ...(certificate ? { certificate } : {}),
+      // AWS: iot:ConnectAttributes is a key of MQTT connections only.
+      ...(this.clientId === undefined ? {} : { extra: { 'iot:ConnectAttributes': this.connectAttributes } }),
     };
   }
 }

@@ -22,7 +22,7 @@ import type {
   IPubcompPacket,
   Packet,
 } from 'mqtt-packet';
-import { DENY_ALL, type Authorizer, type Grants, type Principal } from '../auth/authorizer.js';
+import { DENY_ALL, type Authorizer, type ConnectAttribute, type Grants, type Principal } from '../auth/authorizer.js';
 import {
   createMessage, encode, encodePublish, encodePublishFor, markDuplicate, type Message, type ProtocolVersion, type PublishProperties, type QoS,
 } from '../protocol/codec.js';
@@ -177,7 +177,12 @@ export class Channel implements SessionChannel {
     // AWS: the `$` prefix is reserved for the service
     if (clientId.charCodeAt(0) === 36) return this.refuse(RC.CLIENT_IDENTIFIER_NOT_VALID, 'client id must not start with $');
     // An unknown username (the AWS device SDK sends a metrics string) is ignored: the certificate decides.
-    this.grants = authorizer.grants(principal, clientId);
+    // AWS: iot:ConnectAttributes lets a Connect policy refuse persistent sessions or wills.
+    const persistent = version === 5 ? (packet.properties?.sessionExpiryInterval ?? 0) > 0 : packet.clean === false;
+    const attributes: ConnectAttribute[] = [];
+    if (persistent) attributes.push('PersistentConnect');
+    if (packet.will) attributes.push('LastWill');
+    this.grants = authorizer.grants(principal, clientId, attributes);
     if (!this.grants.connect()) return this.refuse(RC.NOT_AUTHORIZED, 'not authorized to connect');
     // AWS: 1 CONNECT per second per client id (reference §4); a quota only when set.
     if (limits.rates.connectPerSecond > 0 && !this.deps.broker.admitConnect(clientId, limits.rates.connectPerSecond)) {

@@ -256,6 +256,26 @@ describe('20-authorization', () => {
       assert.equal(await httpsPublish(topicd, d, 'ip/elsewhere'), 403);
     });
 
+    it('20-authorization - iot:ConnectAttributes: a Connect policy may allow persistent sessions but not wills', async () => {
+      const d = await createDevice(topicd, 'var-attrs', { name: 'var-attrs', document: policy(
+        allow('iot:Connect', `${ARN}client/*`, { Condition: { 'ForAllValues:StringEquals': { 'iot:ConnectAttributes': ['PersistentConnect'] } } }),
+      ) });
+      const attempt = async (version: 4 | 5, extra: Parameters<typeof connectPacket>[2]): Promise<number> => {
+        const c = await RawClient.open(topicd.running.ports.mqtt, d);
+        c.send(connectPacket(version, `attrs-${version}`, extra));
+        const p = await c.packet(version);
+        c.close();
+        assert.equal(p.cmd, 'connack');
+        return version === 5 ? (p.reasonCode ?? 0) : (p.returnCode ?? 0);
+      };
+      assert.equal(await attempt(4, {}), 0, 'clean, no will');
+      assert.equal(await attempt(4, { clean: false }), 0, 'persistent');
+      assert.equal(await attempt(5, { properties: { sessionExpiryInterval: 60 } }), 0, 'v5 persistent');
+      const will = { topic: 'w/t', payload: Buffer.from('bye'), qos: 0 as const, retain: false };
+      assert.equal(await attempt(4, { will }), 5, 'a will is not allowed');
+      assert.equal(await attempt(5, { will, properties: { sessionExpiryInterval: 60 } }), 0x87);
+    });
+
     it('20-authorization - the ${*} literal and * wildcards; MQTT + and # are literal in policies', async () => {
       const d = await createDevice(topicd, 'var-literal', { name: 'var-literal', document: policy(
         allow('iot:Connect', `${ARN}client/*`),
