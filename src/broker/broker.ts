@@ -2,8 +2,8 @@
  * @module broker/broker
  * The routing core: sessions by client id, the subscription tree over them, and retained messages.
  * Transports and channels publish into it; it fans a message out to every matching session. It
- * opens no sockets and touches no SQL: persistent sessions and retained messages outlive the process
- * through the Store's SessionStore and RetainedStore ports.
+ * opens no sockets and touches no SQL: persistent sessions, delayed wills and retained messages
+ * outlive the process through the Store's SessionStore and RetainedStore ports.
  */
 import { createMessage, isExpired, type Message, type PublishProperties, type QoS } from '../protocol/codec.js';
 import type { RetainedStore, SessionStore, SessionSubscriptionRow } from '../store/store.js';
