@@ -608,7 +608,9 @@ export class Channel implements SessionChannel {
   close(reason: number | undefined, why?: string): void {
     if (this.state === 'closed') return;
     if (reason !== undefined && this.state === 'connected' && this.protocolVersion === 5) {
-      this.link.write(encode({ cmd: 'disconnect', reasonCode: reason, ...(why === undefined ? {} : this.reasonString(why)) }, 5));
+      const bytes = encode({ cmd: 'disconnect', reasonCode: reason, ...(why === undefined ? {} : this.reasonString(why)) }, 5);
+      // [MQTT-3.14.2-3] no Reason String where it would pass the client's Maximum Packet Size
+      this.link.write(bytes.length <= this.clientMaxPacket ? bytes : encode({ cmd: 'disconnect', reasonCode: reason }, 5));
     }
     this.state = 'closed';
     this.link.end();

@@ -111,11 +111,13 @@ describe('19-reason-strings - mqtt profile', () => {
     c.close();
   });
 
-  it('19-reason-strings - mqtt: [MQTT-3.4.2-2] no Reason String where it would pass the client\'s Maximum Packet Size', async () => {
+  it('19-reason-strings - mqtt: [MQTT-3.4.2-2] [MQTT-3.14.2-3] no Reason String where it would pass the client\'s Maximum Packet Size', async () => {
     const c = await open(5, 'why-small', { maximumPacketSize: 20 });
     c.send(publishPacket(5, 'no/t', 'm', 1, { messageId: 1 }));
     await c.expect('40 04 0001 87 00', 'PUBACK 0x87 without the string');
-    c.close();
+    // [MQTT-3.14.2-3] and the DISCONNECT for a topic with a wildcard goes without its string too
+    c.send('30 06 0003 742f23 00');
+    await c.expectClose('e0 02 90 00');
   });
 });
 
