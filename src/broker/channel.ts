@@ -292,7 +292,9 @@ export class Channel implements SessionChannel {
       // AWS: a v5 client gets PUBACK 0x87; a 3.1.1 client is disconnected.
       if (!v5) return this.close(RC.NOT_AUTHORIZED, `not authorized to publish to ${topic}`);
       if (packet.qos === 0) return;
-      return this.writeAck({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED }, `not authorized to publish to ${topic}`);
+      // The Reason String is only made when it is sent: refusals stay allocation-light in the aws profile.
+      return this.writeAck({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED },
+        this.explains() ? `not authorized to publish to ${topic}` : undefined);
     }
     if (limits.rates.publishPerSecond > 0 && this.overRate(limits.rates.publishPerSecond, true)) {
       // AWS: publishes over the per-connection rate are dropped; a v5 client is told 0x97, a 3.1.1
@@ -300,7 +302,7 @@ export class Channel implements SessionChannel {
       if (packet.qos === 0) return;
       const reasonCode = v5 ? RC.QUOTA_EXCEEDED : RC.SUCCESS;
       return this.writeAck({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId!, reasonCode },
-        v5 ? `over ${limits.rates.publishPerSecond} PUBLISH per second on this connection` : undefined);
+        this.explains() ? `over ${limits.rates.publishPerSecond} PUBLISH per second on this connection` : undefined);
     }
     if (packet.qos === 2) return this.onPublishQos2(packet, topic, payload);
     const congested = broker.publish(createMessage(topic, payload, packet.qos, packet.retain, v5 ? publishProperties(packet.properties) : undefined), this.session);
@@ -578,13 +580,13 @@ export class Channel implements SessionChannel {
   }
 
   /**
-   * Writes a PUBACK, PUBREC, SUBACK or UNSUBACK, with a Reason String saying `why` when this
-   * connection gets them. It is left out where it would take the packet past the client's Maximum
+   * Writes a PUBACK, PUBREC, SUBACK or UNSUBACK, with a Reason String saying `why` (given only when
+   * `explains()`). It is left out where it would take the packet past the client's Maximum
    * Packet Size [MQTT-3.4.2-2] [MQTT-3.5.2-2] [MQTT-3.9.2-1] [MQTT-3.11.2-1], or past what a UTF-8
    * string holds.
    */
   private writeAck(packet: IPubackPacket | IPubrecPacket | ISubackPacket | IUnsubackPacket, why: string | undefined): void {
-    if (why !== undefined && why.length <= MAX_REASON_STRING_CHARS && this.explains()) {
+    if (why !== undefined && why.length <= MAX_REASON_STRING_CHARS) {
       const explained = encode({ ...packet, properties: { reasonString: why } }, 5);
       if (explained.length <= this.clientMaxPacket) return this.link.write(explained);
     }
