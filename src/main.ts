@@ -108,6 +108,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const broker = new Broker(profile.broker, { retainedStore: store.retained, sessionStore: store.sessions, onStoreError: onError });
     await broker.loadRetained();
     await broker.loadSessions();
+    await broker.loadWills();
     // The authorizer asks synchronously whether an access key exists. The store's list is read once;
     // the control plane's access-key registry reports every key it makes or deletes, and each
     // signature check (which reads the store) refreshes the answer for its key.

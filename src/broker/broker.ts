@@ -2,12 +2,12 @@
  * @module broker/broker
  * The routing core: sessions by client id, the subscription tree over them, and retained messages.
  * Transports and channels publish into it; it fans a message out to every matching session. It
- * opens no sockets and touches no SQL: persistent sessions and retained messages outlive the process
- * through the Store's SessionStore and RetainedStore ports.
+ * opens no sockets and touches no SQL: persistent sessions, delayed wills and retained messages
+ * outlive the process through the Store's SessionStore and RetainedStore ports.
  */
-import { isExpired, type Message, type QoS } from '../protocol/codec.js';
+import { createMessage, isExpired, type Message, type PublishProperties, type QoS } from '../protocol/codec.js';
 import type { RetainedStore, SessionStore, SessionSubscriptionRow } from '../store/store.js';
-import { fromRetainedRow, fromSessionMessageRow, toRetainedRow } from './message-codec.js';
+import { fromRetainedRow, fromSessionMessageRow, parseProperties, serializeProperties, toRetainedRow } from './message-codec.js';
 import { parseSharedFilter } from '../protocol/topics.js';
 import { Session, type SessionChannel, type SessionSubscription } from './session.js';
 import { SharedGroup } from './shared-group.js';
@@ -16,6 +16,15 @@ import { NO_LOCAL, RETAIN_AS_PUBLISHED, TopicTree } from './topic-tree.js';
 /** The v5 Session Expiry Interval that means never. */
 const NEVER_EXPIRES = 0xffffffff;
 const MAX_TIMER_MS = 0x7fffffff;
+
+/** A last will as the broker sends it (CONNECT's will, without its delay). */
+export interface WillMessage {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties: PublishProperties | undefined;
+}
 
 /** What the topic tree delivers to: a session, or a shared subscription group of sessions. */
 type Target = Session | SharedGroup;
@@ -87,6 +96,7 @@ export class Broker {
     if (will) {
       clearTimeout(will);
       this.pendingWills.delete(clientId);
+      this.deps.sessionStore?.deleteWill(clientId).catch(this.storeFailed);
     }
     let session = this.sessions.get(clientId);
     if (session && cleanStart) {
@@ -144,6 +154,7 @@ export class Broker {
       for (const row of stored.messages) {
         session.restore(fromSessionMessageRow(row), { seq: row.seq, packetId: row.packetId, released: row.released === true, ids: row.identifiers });
       }
+      for (const packetId of stored.awaitingRelease) session.awaitingRelease.add(packetId);
       if (disconnectedAt === null) await store.put({ clientId, expirySeconds, disconnectedAt: now });
       this.armExpiry(session, left);
     }
@@ -166,17 +177,58 @@ export class Broker {
     return count <= perSecond;
   }
 
-  /** Sends a will after `ms` unless the client id connects again first. */
-  scheduleWill(clientId: string, send: () => void, ms: number): void {
-    const previous = this.pendingWills.get(clientId);
-    if (previous) clearTimeout(previous);
-    const timer = setTimeout(() => {
-      this.pendingWills.delete(clientId);
-      send();
-    }, Math.min(ms, 0x7fffffff));
-    this.pendingWills.set(clientId, timer);
+  /** Publishes a will now; its message is made here, so its expiry runs from now. */
+  publishWill(will: WillMessage): void {
+    this.publish(createMessage(will.topic, will.payload, will.qos, will.retain, will.properties));
   }
 
+  /**
+   * Sends a will after `ms` unless the client id connects again first [MQTT-3.1.3-9]. The will is
+   * written to the Store with its due time, so a restart (SIGKILL included) still sends it.
+   */
+  scheduleWill(clientId: string, will: WillMessage, ms: number): void {
+    this.deps.sessionStore?.putWill({
+      clientId, topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain,
+      properties: serializeProperties(will.properties), dueAt: this.now() + ms,
+    }).catch(this.storeFailed);
+    this.armWill(clientId, will, ms);
+  }
+
+  /**
+   * Loads the delayed wills the Store kept: those due are published now, the others wait for the
+   * rest of their delay. Call once after loadSessions (so persistent subscribers get them queued)
+   * and before serving (so a reconnect cancels them).
+   */
+  async loadWills(): Promise<number> {
+    const store = this.deps.sessionStore;
+    if (!store) return 0;
+    const now = this.now();
+    const rows = await store.wills();
+    for (const row of rows) {
+      const will: WillMessage = { topic: row.topic, payload: row.payload, qos: row.qos, retain: row.retain, properties: parseProperties(row.properties) };
+      if (row.dueAt > now) {
+        this.armWill(row.clientId, will, row.dueAt - now);
+        continue;
+      }
+      await store.deleteWill(row.clientId);
+      this.publishWill(will);
+    }
+    return rows.length;
+  }
+
+  private armWill(clientId: string, will: WillMessage, ms: number): void {
+    const previous = this.pendingWills.get(clientId);
+    if (previous) clearTimeout(previous);
+    // A will delay is at most the session expiry, which may pass what one timer holds: wait in steps.
+    const step = Math.min(ms, MAX_TIMER_MS);
+    const timer = setTimeout(() => {
+      if (ms > step) return this.armWill(clientId, will, ms - step);
+      this.pendingWills.delete(clientId);
+      this.deps.sessionStore?.deleteWill(clientId).catch(this.storeFailed);
+      this.publishWill(will);
+    }, step);
+    this.pendingWills.set(clientId, timer);
+  }
 
 
   private newSession(clientId: string): Session {

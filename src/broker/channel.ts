@@ -20,6 +20,8 @@ import type {
   IPubrecPacket,
   IPubrelPacket,
   IPubcompPacket,
+  ISubackPacket,
+  IUnsubackPacket,
   Packet,
 } from 'mqtt-packet';
 import { DENY_ALL, type Authorizer, type ConnectAttribute, type Grants, type Principal } from '../auth/authorizer.js';
@@ -28,7 +30,7 @@ import {
 } from '../protocol/codec.js';
 import { CONNACK_V4, RC, connackCodeV4 } from '../protocol/reason-codes.js';
 import { validateSubscriptionFilter, validateTopicName } from '../protocol/topics.js';
-import type { Broker } from './broker.js';
+import type { Broker, WillMessage } from './broker.js';
 import { clampKeepAlive, type ChannelLimits } from './limits.js';
 import { NO_LOCAL, RETAIN_AS_PUBLISHED } from './topic-tree.js';
 import type { ConnectionIdentity, DisconnectReason, LifecycleEvents } from './lifecycle.js';
@@ -59,7 +61,8 @@ export interface ChannelDeps {
 type State = 'awaiting-connect' | 'connected' | 'closed';
 
 const PINGRESP = Buffer.from([0xd0, 0x00]);
-/** Fixed headers of the QoS 2 acknowledgements [MQTT-3.5.1] [MQTT-3.6.1-1] [MQTT-3.7.1]. */
+/** Fixed headers of the acknowledgements [MQTT-3.4.1] [MQTT-3.5.1] [MQTT-3.6.1-1] [MQTT-3.7.1]. */
+const PUBACK = 0x40;
 const PUBREC = 0x50;
 const PUBREL = 0x62;
 const PUBCOMP = 0x70;
@@ -77,8 +80,8 @@ export class Channel implements SessionChannel {
   /** What this connection may do; known once CONNECT names the client id. */
   private grants: Grants = DENY_ALL;
   private identity: ConnectionIdentity | undefined;
-  /** PUBACKs held back by congested subscribers, in PUBLISH order. */
-  private heldAcks: Array<{ messageId: number; waiting: number }> | undefined;
+  /** PUBACKs (QoS 1) and PUBRECs (QoS 2) held back by congested subscribers, in PUBLISH order. */
+  private heldAcks: HeldAck[] | undefined;
   /** Inbound topic aliases the client set on this connection (v5); they end with it [MQTT-3.3.2-7]. */
   private topicAliases: Map<number, string> | undefined;
   sendWindow: number;
@@ -293,17 +296,18 @@ export class Channel implements SessionChannel {
     if (!this.grants.publish(topic, packet.retain)) {
       // AWS: a v5 client gets PUBACK 0x87; a 3.1.1 client is disconnected.
       if (!v5) return this.close(RC.NOT_AUTHORIZED, `not authorized to publish to ${topic}`);
-      if (packet.qos === 1) this.link.write(encode({ cmd: 'puback', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED }, 5));
-      if (packet.qos === 2) this.link.write(encode({ cmd: 'pubrec', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED }, 5));
-      return;
+      if (packet.qos === 0) return;
+      // The Reason String is only made when it is sent: refusals stay allocation-light in the aws profile.
+      return this.writeAck({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId!, reasonCode: RC.NOT_AUTHORIZED },
+        this.explains() ? `not authorized to publish to ${topic}` : undefined);
     }
     if (limits.rates.publishPerSecond > 0 && this.overRate(limits.rates.publishPerSecond, true)) {
       // AWS: publishes over the per-connection rate are dropped; a v5 client is told 0x97, a 3.1.1
       // client's QoS 1/2 exchange completes as usual so it does not resend what was dropped.
       if (packet.qos === 0) return;
       const reasonCode = v5 ? RC.QUOTA_EXCEEDED : RC.SUCCESS;
-      this.link.write(encode({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId!, reasonCode }, this.protocolVersion));
-      return;
+      return this.writeAck({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId!, reasonCode },
+        this.explains() ? `over ${limits.rates.publishPerSecond} PUBLISH per second on this connection` : undefined);
     }
     if (packet.qos === 2) return this.onPublishQos2(packet, topic, payload);
     const congested = broker.publish(createMessage(topic, payload, packet.qos, packet.retain, v5 ? publishProperties(packet.properties) : undefined), this.session);
@@ -312,7 +316,7 @@ export class Channel implements SessionChannel {
       this.link.write(this.puback(packet.messageId!));
       return;
     }
-    this.holdAck(packet.messageId!, congested);
+    this.holdAck(PUBACK, packet.messageId!, congested);
   }
 
   /**
@@ -322,22 +326,29 @@ export class Channel implements SessionChannel {
   private onPublishQos2(packet: IPublishPacket, topic: string, payload: Buffer): void {
     const session = this.session!;
     const id = packet.messageId!;
-    if (!session.awaitingRelease.has(id)) {
-      // [MQTT-3.3.4-7] no more QoS 2 exchanges open than the Receive Maximum we advertised (else 0x93)
-      if (session.awaitingRelease.size >= this.deps.limits.maxInflight) {
-        return this.close(RC.RECEIVE_MAXIMUM_EXCEEDED, `over ${this.deps.limits.maxInflight} QoS 2 messages awaiting PUBREL`);
-      }
-      const v5 = this.protocolVersion === 5;
-      this.deps.broker.publish(createMessage(topic, payload, 2, packet.retain, v5 ? publishProperties(packet.properties) : undefined), session);
-      session.awaitingRelease.add(id);
+    if (session.awaitingRelease.has(id)) {
+      // A resend: its PUBREC goes again, unless the first one is still held (it will go in its turn).
+      if (this.heldAcks?.some((held) => held.header === PUBREC && held.messageId === id) !== true) this.link.write(this.ack(PUBREC, id));
+      return;
     }
-    // [MQTT-4.3.3-8] PUBREC with the packet id of the PUBLISH
-    this.link.write(this.ack(PUBREC, id));
+    // [MQTT-3.3.4-7] no more QoS 2 exchanges open than the Receive Maximum we advertised (else 0x93)
+    if (session.awaitingRelease.size >= this.deps.limits.maxInflight) {
+      return this.close(RC.RECEIVE_MAXIMUM_EXCEEDED, `over ${this.deps.limits.maxInflight} QoS 2 messages awaiting PUBREL`);
+    }
+    const v5 = this.protocolVersion === 5;
+    const congested = this.deps.broker.publish(createMessage(topic, payload, 2, packet.retain, v5 ? publishProperties(packet.properties) : undefined), session);
+    session.awaitRelease(id);
+    // [MQTT-4.3.3-8] PUBREC with the packet id of the PUBLISH, held like a PUBACK while a subscriber is congested
+    if (congested.length === 0 && this.heldAcks === undefined) {
+      this.link.write(this.ack(PUBREC, id));
+      return;
+    }
+    this.holdAck(PUBREC, id, congested);
   }
 
   private onPubrel(packet: IPubrelPacket): void {
     const id = packet.messageId!;
-    const known = this.session!.awaitingRelease.delete(id);
+    const known = this.session!.release(id);
     // [MQTT-4.3.3-11] PUBCOMP with the packet id of the PUBREL; v5 says when the id was unknown
     if (!known && this.protocolVersion === 5) {
       this.link.write(encode({ cmd: 'pubcomp', messageId: id, reasonCode: RC.PACKET_IDENTIFIER_NOT_FOUND }, 5));
@@ -377,12 +388,13 @@ export class Channel implements SessionChannel {
   }
 
   /**
-   * Holds a PUBACK until every congested session the message went to has drained (or a bound has
-   * passed), keeping PUBACKs in PUBLISH order [MQTT-4.6.0-2]: a QoS 1 publisher then stops at its own
-   * in-flight window instead of filling a slow subscriber's queue past its bound.
+   * Holds a PUBACK (or a QoS 2 PUBREC) until every congested session the message went to has drained
+   * (or a bound has passed), keeping them in PUBLISH order [MQTT-4.6.0-2] [MQTT-4.6.0-3]: a QoS 1 or 2
+   * publisher then stops at its own in-flight window instead of filling a slow subscriber's queue
+   * past its bound.
    */
-  private holdAck(messageId: number, congested: readonly Session[]): void {
-    const held = { messageId, waiting: congested.length };
+  private holdAck(header: HeldAck['header'], messageId: number, congested: readonly Session[]): void {
+    const held: HeldAck = { header, messageId, waiting: congested.length };
     (this.heldAcks ??= []).push(held);
     const release = (): void => {
       if (held.waiting === 0) return;
@@ -409,13 +421,13 @@ export class Channel implements SessionChannel {
     if (held === undefined) return;
     while (held.length > 0 && held[0]!.waiting === 0) {
       const next = held.shift()!;
-      if (this.state === 'connected') this.link.write(this.puback(next.messageId));
+      if (this.state === 'connected') this.link.write(this.ack(next.header, next.messageId));
     }
     if (held.length === 0) this.heldAcks = undefined;
   }
 
   private puback(messageId: number): Buffer {
-    return this.ack(0x40, messageId);
+    return this.ack(PUBACK, messageId);
   }
 
   /** PUBACK, PUBREC, PUBREL and PUBCOMP are 4 bytes in both versions when the reason is success [MQTT-3.4.2.1]. */
@@ -498,19 +510,25 @@ export class Channel implements SessionChannel {
     const granted: number[] = [];
     const subscribed: string[] = [];
     const retained: Array<[Message, QoS]> = [];
+    // Why each refused filter was refused, for a v5 Reason String (only when this connection gets them).
+    const explains = this.explains();
+    let problems: string[] | undefined;
+    const refuse = (filter: string, code: number, why: string): number => {
+      if (explains) (problems ??= []).push(`${filter}: ${why}`);
+      return granted.push(v5 ? code : failure);
+    };
     // A SUBSCRIBE over the per-connection rate is refused filter by filter (v5: 0x97 Quota exceeded).
     const throttled = limits.rates.subscribePerSecond > 0 && this.overRate(limits.rates.subscribePerSecond, false);
     packet.subscriptions.forEach((sub, index) => {
-      if (throttled) return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
-      if (index >= limits.maxFiltersPerSubscribe) return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
       const filter = sub.topic;
-      if (validateSubscriptionFilter(filter, limits.topics) !== null) {
-        return granted.push(v5 ? RC.TOPIC_FILTER_INVALID : failure);
-      }
-      if (!this.grants.subscribe(filter)) return granted.push(v5 ? RC.NOT_AUTHORIZED : failure);
+      if (throttled) return refuse(filter, RC.QUOTA_EXCEEDED, `over ${limits.rates.subscribePerSecond} SUBSCRIBE per second on this connection`);
+      if (index >= limits.maxFiltersPerSubscribe) return refuse(filter, RC.QUOTA_EXCEEDED, `over ${limits.maxFiltersPerSubscribe} filters in one SUBSCRIBE`);
+      const invalid = validateSubscriptionFilter(filter, limits.topics);
+      if (invalid !== null) return refuse(filter, RC.TOPIC_FILTER_INVALID, invalid);
+      if (!this.grants.subscribe(filter)) return refuse(filter, RC.NOT_AUTHORIZED, 'not authorized to subscribe');
       const session = this.session!;
       if (!session.subscriptions.has(filter) && session.subscriptions.size >= limits.maxSubscriptions) {
-        return granted.push(v5 ? RC.QUOTA_EXCEEDED : failure);
+        return refuse(filter, RC.QUOTA_EXCEEDED, `over ${limits.maxSubscriptions} subscriptions on this connection`);
       }
       // AWS IoT grants at most QoS 1.
       const qos: QoS = sub.qos === 2 && limits.features.qos2 ? 2 : sub.qos >= 1 ? 1 : 0;
@@ -525,7 +543,7 @@ export class Channel implements SessionChannel {
       subscribed.push(filter);
       return granted.push(qos);
     });
-    this.link.write(encode({ cmd: 'suback', messageId: packet.messageId, granted }, this.protocolVersion));
+    this.writeAck({ cmd: 'suback', messageId: packet.messageId, granted }, problems?.join('; '));
     // [MQTT-3.3.1-8] retained messages go out after the SUBACK, with RETAIN set
     for (const [message, qos] of retained) this.session!.deliverRetained(message, qos, ids);
     if (this.identity) this.deps.lifecycle?.subscriptions(this.identity, 'subscribed', subscribed);
@@ -536,13 +554,17 @@ export class Channel implements SessionChannel {
     if (packet.unsubscriptions.length === 0) return this.close(RC.PROTOCOL_ERROR, 'UNSUBSCRIBE without filters');
     const codes: number[] = [];
     const removedFilters: string[] = [];
+    const explains = this.explains();
+    let problems: string[] | undefined;
     for (const filter of packet.unsubscriptions) {
       const removed = this.deps.broker.unsubscribe(this.session!, filter);
       if (removed) removedFilters.push(filter);
       codes.push(removed ? RC.SUCCESS : 0x11 /* no subscription existed */);
+      // The code is the same either way; the Reason String says when the filter could never have matched.
+      if (!removed && explains) (problems ??= []).push(`${filter}: ${validateSubscriptionFilter(filter, this.deps.limits.topics) ?? 'no subscription existed'}`);
     }
     // 3.1.1 UNSUBACK carries no reason codes; the encoder leaves them out for version 4.
-    this.link.write(encode({ cmd: 'unsuback', messageId: packet.messageId!, granted: codes }, this.protocolVersion));
+    this.writeAck({ cmd: 'unsuback', messageId: packet.messageId!, granted: codes }, problems?.join('; '));
     if (this.identity) this.deps.lifecycle?.subscriptions(this.identity, 'unsubscribed', removedFilters);
   }
 
@@ -555,6 +577,25 @@ export class Channel implements SessionChannel {
     this.state = 'closed';
     this.link.end();
     this.finish(keepWill, 'CLIENT_INITIATED_DISCONNECT');
+  }
+
+  /** Whether acknowledgements carry Reason Strings: v5, the profile sends them, the client did not opt out [MQTT-3.1.2-29]. */
+  private explains(): boolean {
+    return this.protocolVersion === 5 && this.deps.limits.features.reasonStrings && this.problemInfo;
+  }
+
+  /**
+   * Writes a PUBACK, PUBREC, SUBACK or UNSUBACK, with a Reason String saying `why` (given only when
+   * `explains()`). It is left out where it would take the packet past the client's Maximum
+   * Packet Size [MQTT-3.4.2-2] [MQTT-3.5.2-2] [MQTT-3.9.2-1] [MQTT-3.11.2-1], or past what a UTF-8
+   * string holds.
+   */
+  private writeAck(packet: IPubackPacket | IPubrecPacket | ISubackPacket | IUnsubackPacket, why: string | undefined): void {
+    if (why !== undefined && why.length <= MAX_REASON_STRING_CHARS) {
+      const explained = encode({ ...packet, properties: { reasonString: why } }, 5);
+      if (explained.length <= this.clientMaxPacket) return this.link.write(explained);
+    }
+    this.link.write(encode(packet, this.protocolVersion));
   }
 
   /** A v5 Reason String when the profile sends them and the client did not opt out [MQTT-3.1.2-29]. */
@@ -574,7 +615,9 @@ export class Channel implements SessionChannel {
   close(reason: number | undefined, why?: string): void {
     if (this.state === 'closed') return;
     if (reason !== undefined && this.state === 'connected' && this.protocolVersion === 5) {
-      this.link.write(encode({ cmd: 'disconnect', reasonCode: reason, ...(why === undefined ? {} : this.reasonString(why)) }, 5));
+      const bytes = encode({ cmd: 'disconnect', reasonCode: reason, ...(why === undefined ? {} : this.reasonString(why)) }, 5);
+      // [MQTT-3.14.2-3] no Reason String where it would pass the client's Maximum Packet Size
+      this.link.write(bytes.length <= this.clientMaxPacket ? bytes : encode({ cmd: 'disconnect', reasonCode: reason }, 5));
     }
     this.state = 'closed';
     this.link.end();
@@ -594,12 +637,9 @@ export class Channel implements SessionChannel {
     // [MQTT-3.1.2-8] the will goes out when the connection ends without a normal DISCONNECT,
     // [MQTT-3.1.3-9] after the Will Delay Interval or when the session ends, whichever is first.
     if (sendWill && will && this.grants.publish(will.topic, will.retain)) {
-      const send = (): void => {
-        broker.publish(createMessage(will.topic, will.payload, will.qos, will.retain, will.properties));
-      };
       const delay = Math.min(will.delaySeconds, this.sessionExpirySeconds);
-      if (delay > 0) broker.scheduleWill(this.clientId, send, delay * 1000);
-      else send();
+      if (delay > 0) broker.scheduleWill(this.clientId, will, delay * 1000);
+      else broker.publishWill(will);
     }
     this.deps.onClosed?.(this);
   }
@@ -626,16 +666,21 @@ export class Channel implements SessionChannel {
 }
 
 /** A last will as CONNECT gave it; the message is made when it is sent, so its expiry runs from then. */
-interface Will {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  properties: PublishProperties | undefined;
+interface Will extends WillMessage {
   delaySeconds: number;
 }
 
-/** Longest a PUBACK is held for a congested subscriber. */
+/** A Reason String of at most this many UTF-16 units is at most 65535 bytes of UTF-8 [MQTT-1.5.4]. */
+const MAX_REASON_STRING_CHARS = 21_845;
+
+/** A PUBACK or PUBREC waiting for `waiting` congested sessions to drain. */
+interface HeldAck {
+  header: typeof PUBACK | typeof PUBREC;
+  messageId: number;
+  waiting: number;
+}
+
+/** Longest a PUBACK or PUBREC is held for a congested subscriber. */
 const HELD_ACK_MAX_MS = 5_000;
 
 /** AWS clamps a message expiry to 1..604800 seconds. */

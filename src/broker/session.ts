@@ -91,7 +91,8 @@ export class Session {
   readonly subscriptions = new Map<string, SessionSubscription>();
   /**
    * Inbound QoS 2: packet ids whose PUBLISH was routed and PUBREC sent, until the client's PUBREL.
-   * A PUBLISH again under one of them is not routed again [MQTT-4.3.3-10]. Kept in memory only.
+   * A PUBLISH again under one of them is not routed again [MQTT-4.3.3-10]. A persistent session
+   * writes them to the Store (awaitRelease/release), so this holds across a restart too.
    */
   readonly awaitingRelease = new Set<number>();
   private readonly inflight = new Map<number, Owed>();
@@ -240,6 +241,22 @@ export class Session {
     if (owed === undefined || !owed.released) return;
     this.settle(owed);
     this.pump();
+  }
+
+  /**
+   * Inbound QoS 2: the PUBLISH under `packetId` was routed. A persistent session's record is written
+   * before the PUBREC goes out (SQLite writes inside the call), so a SIGKILL cannot route it twice.
+   */
+  awaitRelease(packetId: number): void {
+    this.awaitingRelease.add(packetId);
+    if (this.persistent) this.options.store?.awaitRelease(this.clientId, packetId).catch(this.storeFailed);
+  }
+
+  /** Inbound QoS 2: PUBREL for `packetId`; false when the id was not awaiting release. */
+  release(packetId: number): boolean {
+    if (!this.awaitingRelease.delete(packetId)) return false;
+    if (this.persistent) this.options.store?.release(this.clientId, packetId).catch(this.storeFailed);
+    return true;
   }
 
   private track(owed: Owed): void {

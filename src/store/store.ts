@@ -277,6 +277,21 @@ export interface StoredSession {
   session: SessionRow;
   subscriptions: SessionSubscriptionRow[];
   messages: SessionMessageRow[];
+  /** Inbound QoS 2: packet ids the client is still releasing (PUBREC sent, PUBREL not yet received), ascending. */
+  awaitingRelease: number[];
+}
+
+/** An MQTT 5 will waiting for its Will Delay Interval, kept so that a restart still sends it. */
+export interface PendingWillRow {
+  clientId: string;
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  /** Opaque serialized MQTT 5 properties, or null. */
+  properties: string | null;
+  /** Epoch milliseconds when it is sent, unless the client id connects again first. */
+  dueAt: number;
 }
 
 export interface SessionStore {
@@ -292,6 +307,14 @@ export interface SessionStore {
   /** Records the packet id and release state of a QoS 2 message sent (no-op when the message is gone). */
   track(clientId: string, seq: number, packetId: number, released: boolean): Promise<void>;
   dequeue(clientId: string, seq: number): Promise<void>;
+  /** Inbound QoS 2: the PUBLISH under `packetId` was routed and PUBREC sent (no-op when recorded already). */
+  awaitRelease(clientId: string, packetId: number): Promise<void>;
+  /** Inbound QoS 2: the client's PUBREL came for `packetId`. */
+  release(clientId: string, packetId: number): Promise<void>;
+  /** Delayed wills, by client id; they outlive their session's row (a will may be due after it ends). */
+  putWill(will: PendingWillRow): Promise<void>;
+  deleteWill(clientId: string): Promise<void>;
+  wills(): Promise<PendingWillRow[]>;
 }
 
 export type CaCertificateStatus = 'ACTIVE' | 'INACTIVE';

@@ -1,6 +1,7 @@
 /**
  * 14-flow-control: the outbound QoS 1 window (v5 Receive Maximum; 100 as AWS), and a subscriber that
- * stops reading: its QoS 0 messages are dropped past a bound while everyone else is served.
+ * stops reading: its QoS 0 messages are dropped past a bound while everyone else is served. In the
+ * mqtt profile, QoS 2 PUBRECs are held for a congested subscriber as QoS 1 PUBACKs are.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -114,5 +115,44 @@ describe('14-flow-control', () => {
     assert.ok(bytes > 0, 'it got some messages');
     assert.ok(bytes < count * payload.length, `some QoS 0 messages were dropped (${bytes} bytes of ${count * payload.length})`);
     for (const c of [slow, bystander, pub]) c.close();
+  });
+});
+
+describe('14-flow-control - QoS 2 (profile mqtt)', () => {
+  const { open } = conformanceBroker('flow-qos2-device', { profile: 'mqtt' });
+  const hexId = (id: number): string => id.toString(16).padStart(4, '0');
+
+  it('14-flow-control - [MQTT-4.6.0-3] QoS 2 to a congested subscriber: PUBRECs are held, then sent in PUBLISH order', async () => {
+    // One message in flight to the subscriber, the rest queued: the 101st leaves its queue at the high-water mark (100).
+    const sub = await open();
+    sub.send(connectPacket(5, 'q2bp-sub', { properties: { receiveMaximum: 1 } }));
+    await sub.packet(5);
+    sub.send(subscribePacket(5, 'q2bp/t', 1));
+    await sub.packet(5);
+    const pub = await open();
+    pub.send(connectPacket(4, 'q2bp-pub'));
+    await pub.expect(CONNACK_OK_V4);
+
+    for (let id = 1; id <= 100; id++) pub.send(publishPacket(4, 'q2bp/t', String(id), 2, { messageId: id }));
+    for (let id = 1; id <= 100; id++) await pub.expect(`50 02 ${hexId(id)}`, `PUBREC ${id} at once`);
+    // Release them, so the publisher stays under the 100 QoS 2 exchanges it may have open.
+    for (let id = 1; id <= 100; id++) pub.send(`62 02 ${hexId(id)}`);
+    for (let id = 1; id <= 100; id++) await pub.expect(`70 02 ${hexId(id)}`, `PUBCOMP ${id}`);
+
+    for (let id = 101; id <= 110; id++) pub.send(publishPacket(4, 'q2bp/t', String(id), 2, { messageId: id }));
+    assert.equal((await pub.read(1, 500)).length, 0, 'the PUBRECs of 101..110 are held');
+
+    // The subscriber catches up (QoS 2 to its QoS 1 subscription goes at QoS 1): once its queue is
+    // back under the low-water mark (50), the held PUBRECs go, in order.
+    for (let n = 1; n <= 110; n++) {
+      const p = await sub.packet(5);
+      assert.ok(p.cmd === 'publish' && p.payload.toString() === String(n), `message ${n} in order`);
+      sub.send(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId! }, { protocolVersion: 5 }));
+    }
+    for (let id = 101; id <= 110; id++) await pub.expect(`50 02 ${hexId(id)}`, `held PUBREC ${id}, in order`);
+    for (let id = 101; id <= 110; id++) pub.send(`62 02 ${hexId(id)}`);
+    for (let id = 101; id <= 110; id++) await pub.expect(`70 02 ${hexId(id)}`, `PUBCOMP ${id}`);
+    sub.close();
+    pub.close();
   });
 });

@@ -1,7 +1,9 @@
 /**
  * In the mqtt profile, QoS 2 deliveries owed to a persistent session survive a SIGKILL with their
  * state: a PUBLISH that was sent goes again under its packet id with DUP, one the client received
- * (PUBREC) gets only its PUBREL again, and one never sent goes out fresh [MQTT-4.4.0-1].
+ * (PUBREC) gets only its PUBREL again, and one never sent goes out fresh [MQTT-4.4.0-1]. Inbound,
+ * the packet ids a persistent publisher is still releasing survive too: a PUBLISH it resends after
+ * the restart is acknowledged but not routed twice [MQTT-4.3.3-10].
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -98,6 +100,58 @@ describe('restart - QoS 2 state survives SIGKILL (profile mqtt)', () => {
     back.send('c0 00');
     await back.expect('d0 00', 'nothing else owed');
     back.close();
+    server!.child.kill('SIGTERM');
+    assert.equal((await server!.exited).code, 0);
+  });
+
+  it('restart - [MQTT-4.3.3-10] a QoS 2 PUBLISH received before SIGKILL and resent after it is routed once', async () => {
+    let runtime = await start();
+    const sub = await RawClient.open(runtime.mqttPort, files());
+    sub.send(connectPacket(4, 'q2-once-sub', { clean: false }));
+    await sub.expect('20 02 00 00');
+    sub.send(subscribePacket(4, 'q2once/t', 1));
+    await sub.expect('90 03 0001 01', 'SUBACK QoS 1');
+
+    // A v5 publisher with a persistent session: PUBLISH, PUBREC, and then the process dies before its PUBREL.
+    const pub = await RawClient.open(runtime.mqttPort, files());
+    pub.send(connectPacket(5, 'q2-once-pub', { clean: false, properties: { sessionExpiryInterval: 600 } }));
+    assert.equal((await pub.packet(5)).cmd, 'connack');
+    pub.send(publishPacket(5, 'q2once/t', 'once', 2, { messageId: 9 }));
+    await pub.expect('50 02 0009', 'PUBREC');
+    const first = await sub.packet(4);
+    assert.ok(first.cmd === 'publish' && first.payload.toString() === 'once');
+    sub.send(`40 02 ${hexId(first.messageId!)}`);
+    await new Promise((r) => setTimeout(r, 200));
+
+    server!.child.kill('SIGKILL');
+    assert.equal((await server!.exited).signal, 'SIGKILL');
+    runtime = await start();
+
+    const subBack = await RawClient.open(runtime.mqttPort, files());
+    subBack.send(connectPacket(4, 'q2-once-sub', { clean: false }));
+    await subBack.expect('20 02 01 00', 'CONNACK, session present');
+    const pubBack = await RawClient.open(runtime.mqttPort, files());
+    pubBack.send(connectPacket(5, 'q2-once-pub', { clean: false, properties: { sessionExpiryInterval: 600 } }));
+    const connack = await pubBack.packet(5);
+    assert.ok(connack.cmd === 'connack' && connack.sessionPresent === true, 'the publisher\'s session is back');
+    // It never saw the PUBREC, so it resends the PUBLISH with DUP [MQTT-4.4.0-1].
+    pubBack.send(publishPacket(5, 'q2once/t', 'once', 2, { messageId: 9, dup: true }));
+    await pubBack.expect('50 02 0009', 'PUBREC again');
+    pubBack.send('62 02 0009');
+    await pubBack.expect('70 02 0009', 'PUBCOMP, success: the id was known across the restart');
+    subBack.send('c0 00');
+    await subBack.expect('d0 00', 'the resent PUBLISH was not routed again');
+
+    // The id is free again after PUBCOMP: a new PUBLISH under it is a new message [MQTT-4.3.3-12].
+    pubBack.send(publishPacket(5, 'q2once/t', 'twice', 2, { messageId: 9 }));
+    await pubBack.expect('50 02 0009');
+    const next = await subBack.packet(4);
+    assert.ok(next.cmd === 'publish' && next.payload.toString() === 'twice');
+    subBack.send(`40 02 ${hexId(next.messageId!)}`);
+    pubBack.send('62 02 0009');
+    await pubBack.expect('70 02 0009');
+    pubBack.close();
+    subBack.close();
     server!.child.kill('SIGTERM');
     assert.equal((await server!.exited).code, 0);
   });

@@ -472,6 +472,37 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           { ...message(2), qos: 2, packetId: 18, released: true },
         ]);
       });
+      test('sessions - inbound QoS 2 packet ids awaiting release are kept per session, once each, and go with the session', async () => {
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
+        await store.sessions.put({ clientId: 'b', expirySeconds: 60, disconnectedAt: null });
+        await store.sessions.awaitRelease('a', 9);
+        await store.sessions.awaitRelease('a', 3);
+        await store.sessions.awaitRelease('a', 9);
+        await store.sessions.awaitRelease('b', 65535);
+        await store.sessions.release('a', 3);
+        await store.sessions.release('a', 4);
+        let all = await store.sessions.all();
+        assert.deepEqual(all.map((s) => s.awaitingRelease), [[9], [65535]]);
+        await store.sessions.delete('a');
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
+        all = await store.sessions.all();
+        assert.deepEqual(all.map((s) => s.awaitingRelease), [[], [65535]], 'a new session starts with none');
+      });
+      test('sessions - delayed wills: put replaces per client id, wills() in due order, delete; they outlive the session row', async () => {
+        const will = (clientId: string, dueAt: number, body: string) =>
+          ({ clientId, topic: `w/${clientId}`, payload: Buffer.from(body), qos: 1 as const, retain: dueAt % 2 === 0, properties: dueAt % 2 ? '{"contentType":"t"}' : null, dueAt });
+        assert.deepEqual(await store.sessions.wills(), []);
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: 1 });
+        await store.sessions.putWill(will('a', 30, 'first'));
+        await store.sessions.putWill(will('b', 20, 'b'));
+        await store.sessions.putWill(will('a', 41, 'second'));
+        assert.deepEqual(await store.sessions.wills(), [will('b', 20, 'b'), will('a', 41, 'second')]);
+        await store.sessions.delete('a');
+        assert.deepEqual((await store.sessions.wills()).map((w) => w.clientId), ['b', 'a']);
+        await store.sessions.deleteWill('a');
+        await store.sessions.deleteWill('nobody');
+        assert.deepEqual(await store.sessions.wills(), [will('b', 20, 'b')]);
+      });
     });
 
     describe('retained', () => {

@@ -95,7 +95,7 @@ describe('SqliteStore - file database', () => {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('user_version', { simple: true }), latest);
       const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
-      assert.deepEqual(tables, ['access_keys', 'ca_certificates', 'certificates', 'meta', 'policies', 'policy_targets', 'policy_versions', 'retained', 'session_messages', 'session_subscriptions', 'sessions', 'thing_principals', 'thing_types', 'things']);
+      assert.deepEqual(tables, ['access_keys', 'ca_certificates', 'certificates', 'meta', 'pending_wills', 'policies', 'policy_targets', 'policy_versions', 'retained', 'session_messages', 'session_releases', 'session_subscriptions', 'sessions', 'thing_principals', 'thing_types', 'things']);
     } finally {
       db.close();
     }

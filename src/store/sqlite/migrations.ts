@@ -186,4 +186,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE session_messages ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 8,
+    sql: `
+      -- Inbound QoS 2 packet ids a persistent session's client is still releasing (PUBREC sent, no PUBREL yet).
+      CREATE TABLE session_releases (
+        client_id TEXT NOT NULL REFERENCES sessions (client_id) ON DELETE CASCADE,
+        packet_id INTEGER NOT NULL,
+        PRIMARY KEY (client_id, packet_id)
+      ) STRICT, WITHOUT ROWID;
+
+      -- MQTT 5 wills waiting for their Will Delay Interval; no foreign key: a will may be due after its session ended.
+      CREATE TABLE pending_wills (
+        client_id  TEXT PRIMARY KEY,
+        topic      TEXT NOT NULL,
+        payload    BLOB NOT NULL,
+        qos        INTEGER NOT NULL,
+        retain     INTEGER NOT NULL,
+        properties TEXT,
+        due_at     INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

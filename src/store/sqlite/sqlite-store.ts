@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import type {
   AccessKeyRow, AccessKeyStore, CaCertificateStore, CertificateRow, CertificateStatus, CertificateStore, MetaStore, PageRequest, PolicyStore, RetainedRow, RetainedStore,
-  SessionMessageRow, SessionStore, SessionSubscriptionRow, StoredSession,
+  PendingWillRow, SessionMessageRow, SessionStore, SessionSubscriptionRow, StoredSession,
   Store, ThingFilter, ThingPrincipalStore, ThingRow, ThingStore, ThingTypeStore,
 } from '../store.js';
 import { durableAtTurnEnd } from '../../turn.js';
@@ -372,6 +372,15 @@ export class SqliteStore implements Store {
       + 'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const track = db.prepare<[number, number, string, number]>('UPDATE session_messages SET packet_id = ?, released = ? WHERE client_id = ? AND seq = ?');
     const dequeue = db.prepare<[string, number]>('DELETE FROM session_messages WHERE client_id = ? AND seq = ?');
+    type ReleaseRecord = { client_id: string; packet_id: number };
+    type WillRecord = { client_id: string; topic: string; payload: Buffer; qos: number; retain: number; properties: string | null; due_at: number };
+    const releases = db.prepare<[], ReleaseRecord>('SELECT * FROM session_releases ORDER BY client_id, packet_id');
+    const awaitRelease = db.prepare<[string, number]>('INSERT OR IGNORE INTO session_releases (client_id, packet_id) VALUES (?, ?)');
+    const release = db.prepare<[string, number]>('DELETE FROM session_releases WHERE client_id = ? AND packet_id = ?');
+    const wills = db.prepare<[], WillRecord>('SELECT * FROM pending_wills ORDER BY due_at, client_id');
+    const putWill = db.prepare<[string, string, Buffer, number, number, string | null, number]>(
+      'INSERT OR REPLACE INTO pending_wills (client_id, topic, payload, qos, retain, properties, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const deleteWill = db.prepare<[string]>('DELETE FROM pending_wills WHERE client_id = ?');
     const qosOf = (n: number): 0 | 1 | 2 => (n === 2 ? 2 : n === 1 ? 1 : 0);
     const toMessage = (r: MessageRecord): SessionMessageRow => {
       const row: SessionMessageRow = { seq: r.seq, topic: r.topic, payload: r.payload, qos: qosOf(r.qos), properties: r.properties, expiresAt: r.expires_at };
@@ -392,10 +401,11 @@ export class SqliteStore implements Store {
       all: async () => {
         const byId = new Map<string, StoredSession>();
         for (const r of sessions.all()) {
-          byId.set(r.client_id, { session: { clientId: r.client_id, expirySeconds: r.expiry_seconds, disconnectedAt: r.disconnected_at }, subscriptions: [], messages: [] });
+          byId.set(r.client_id, { session: { clientId: r.client_id, expirySeconds: r.expiry_seconds, disconnectedAt: r.disconnected_at }, subscriptions: [], messages: [], awaitingRelease: [] });
         }
         for (const r of subscriptions.all()) byId.get(r.client_id)?.subscriptions.push(toSubscription(r));
         for (const r of messages.all()) byId.get(r.client_id)?.messages.push(toMessage(r));
+        for (const r of releases.all()) byId.get(r.client_id)?.awaitingRelease.push(r.packet_id);
         return [...byId.values()];
       },
       put: async (s) => { put.run(s.clientId, s.expirySeconds, s.disconnectedAt); },
@@ -408,6 +418,13 @@ export class SqliteStore implements Store {
       },
       track: async (clientId, seq, packetId, released) => { track.run(packetId, released ? 1 : 0, clientId, seq); },
       dequeue: async (clientId, seq) => { dequeue.run(clientId, seq); },
+      awaitRelease: async (clientId, packetId) => { awaitRelease.run(clientId, packetId); },
+      release: async (clientId, packetId) => { release.run(clientId, packetId); },
+      putWill: async (w) => { putWill.run(w.clientId, w.topic, w.payload, w.qos, w.retain ? 1 : 0, w.properties, w.dueAt); },
+      deleteWill: async (clientId) => { deleteWill.run(clientId); },
+      wills: async () => wills.all().map((r): PendingWillRow => ({
+        clientId: r.client_id, topic: r.topic, payload: r.payload, qos: qosOf(r.qos), retain: r.retain === 1, properties: r.properties, dueAt: r.due_at,
+      })),
     };
   }
 }
