@@ -147,9 +147,13 @@ export class Channel implements SessionChannel {
     this.close(this.state === 'connected' ? RC.MALFORMED_PACKET : undefined, `malformed packet: ${reason}`);
   }
 
-  /** The transport says the connection went away. */
-  linkClosed(): void {
+  /**
+   * The transport says the connection went away; `byClientWebSocketClose` when the client ended it
+   * with a WebSocket close frame, which AWS treats as a clean disconnect (no will).
+   */
+  linkClosed(byClientWebSocketClose = false): void {
     if (this.state === 'closed') return;
+    if (byClientWebSocketClose && !this.deps.limits.features.willOnWebSocketClose) return this.finish(false, 'CLIENT_INITIATED_DISCONNECT');
     this.finish(true, 'CONNECTION_LOST');
   }
 

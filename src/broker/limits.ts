@@ -20,6 +20,11 @@ export interface ChannelFeatures {
   keepAliveClamp: boolean;
   /** v5 Reason String on refusals and server DISCONNECTs (unless Request Problem Information is 0). */
   reasonStrings: boolean;
+  /**
+   * A WebSocket close frame from the client without an MQTT DISCONNECT still sends the will (the
+   * standard: the network connection closed); AWS IoT: a WebSocket Close is a clean disconnect.
+   */
+  willOnWebSocketClose: boolean;
 }
 
 /** Per-connection and per-client-id rates; 0 means no quota. AWS IoT lists them in reference §4. */
@@ -78,7 +83,7 @@ export const AWS_LIMITS: ChannelLimits = {
   maxBufferedQos0Bytes: 1024 * 1024,
   connectTimeoutMs: 10_000,
   topics: AWS_TOPIC_LIMITS,
-  features: { qos2: false, subscriptionIdentifiers: false, outboundTopicAliases: false, keepAliveClamp: true, reasonStrings: false },
+  features: { qos2: false, subscriptionIdentifiers: false, outboundTopicAliases: false, keepAliveClamp: true, reasonStrings: false, willOnWebSocketClose: false },
   // AWS enforces its rates, but a self-hosted broker has no fleet to protect: quotas are opt-in.
   rates: { publishPerSecond: 0, subscribePerSecond: 0, connectPerSecond: 0 },
 };

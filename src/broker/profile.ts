@@ -39,7 +39,7 @@ export const MQTT_PROFILE: Profile = {
     defaultSessionExpiry: 3600,
     maxSessionExpiry: 0xffffffff,
     topics: MQTT_TOPIC_LIMITS,
-    features: { qos2: true, subscriptionIdentifiers: true, outboundTopicAliases: true, keepAliveClamp: false, reasonStrings: true },
+    features: { qos2: true, subscriptionIdentifiers: true, outboundTopicAliases: true, keepAliveClamp: false, reasonStrings: true, willOnWebSocketClose: true },
   },
   broker: { ...AWS_BROKER_OPTIONS, hashMatchesParent: true, retainedToWildcards: true },
 };
@@ -56,6 +56,7 @@ export interface ProfileOverrides {
   outboundTopicAliases?: boolean | undefined;
   keepAliveClamp?: boolean | undefined;
   reasonStrings?: boolean | undefined;
+  willOnWebSocketClose?: boolean | undefined;
   maxClientIdBytes?: number | undefined;
   keepAliveMin?: number | undefined;
   keepAliveMax?: number | undefined;
@@ -87,6 +88,7 @@ export function resolveProfile(name: ProfileName, o: ProfileOverrides = {}): Pro
     outboundTopicAliases: pick(o.outboundTopicAliases, f.outboundTopicAliases),
     keepAliveClamp: pick(o.keepAliveClamp, f.keepAliveClamp),
     reasonStrings: pick(o.reasonStrings, f.reasonStrings),
+    willOnWebSocketClose: pick(o.willOnWebSocketClose, f.willOnWebSocketClose),
   };
   const maxPayloadBytes = pick(o.maxPayloadBytes, l.maxPayloadBytes);
   const limits: ChannelLimits = {

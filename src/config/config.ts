@@ -46,6 +46,7 @@ export interface Config {
   outboundTopicAliases: boolean | undefined;
   keepAliveClamp: boolean | undefined;
   reasonStrings: boolean | undefined;
+  willOnWebSocketClose: boolean | undefined;
   maxClientIdBytes: number | undefined;
   keepAliveMin: number | undefined;
   keepAliveMax: number | undefined;
@@ -97,6 +98,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'outboundTopicAliases', flag: 'outbound-topic-aliases', kind: 'optional-bool', describe: 'the server sets topic aliases on messages to v5 clients (aws: false, mqtt: true)' },
   { key: 'keepAliveClamp', flag: 'keep-alive-clamp', kind: 'optional-bool', describe: 'clamp keep-alive into keep-alive-min..keep-alive-max (aws: true, mqtt: false)' },
   { key: 'reasonStrings', flag: 'reason-strings', kind: 'optional-bool', describe: 'MQTT 5 reason strings on refusals and disconnects (aws: false, mqtt: true)' },
+  { key: 'willOnWebSocketClose', flag: 'will-on-websocket-close', kind: 'optional-bool', describe: 'a client\'s WebSocket close without DISCONNECT sends its will (aws: false, mqtt: true)' },
   { key: 'maxClientIdBytes', flag: 'max-client-id-bytes', kind: 'optional-int', describe: 'longest client id in bytes (aws: 128, mqtt: 65535)' },
   { key: 'keepAliveMin', flag: 'keep-alive-min', kind: 'optional-int', describe: 'smallest keep-alive in seconds when clamped (aws: 30)' },
   { key: 'keepAliveMax', flag: 'keep-alive-max', kind: 'optional-int', describe: 'largest keep-alive in seconds when clamped (aws: 1200)' },
@@ -139,6 +141,7 @@ export const DEFAULTS: Config = {
   outboundTopicAliases: undefined,
   keepAliveClamp: undefined,
   reasonStrings: undefined,
+  willOnWebSocketClose: undefined,
   maxClientIdBytes: undefined,
   keepAliveMin: undefined,
   keepAliveMax: undefined,

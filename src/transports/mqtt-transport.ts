@@ -24,6 +24,11 @@ export interface MqttTransportDeps {
   onError?: (err: unknown, context: string) => void;
 }
 
+/** A stream that knows whether its peer closed it cleanly (the WebSocket stream: a close frame). */
+export interface PeerClosable {
+  readonly closedByPeer: boolean;
+}
+
 /** Serves MQTT on a socket whose peer the listener has already identified. */
 export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransportDeps): void {
   const link = new SocketLink(socket);
@@ -63,5 +68,5 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
     }
   });
   socket.on('error', () => socket.destroy());
-  socket.on('close', () => channel.linkClosed());
+  socket.on('close', () => channel.linkClosed((socket as Partial<PeerClosable>).closedByPeer === true));
 }

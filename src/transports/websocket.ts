@@ -19,7 +19,7 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { AccessKeyPrincipal, Principal } from '../auth/authorizer.js';
 import { SigV4Error, verifyPresignedUrl } from '../auth/sigv4.js';
-import { serveMqtt, type MqttTransportDeps } from './mqtt-transport.js';
+import { serveMqtt, type MqttTransportDeps, type PeerClosable } from './mqtt-transport.js';
 import { principalOf } from './principal.js';
 
 export const MQTT_PATH = '/mqtt';
@@ -170,8 +170,10 @@ export function createWebSocketOnlyServer(gateway: WebSocketGateway): Server {
  * ws's own createWebSocketStream does not fit: it never emits `close` when only the peer closes, and
  * it passes text frames on as bytes.
  */
-class WebSocketStream extends Duplex {
+class WebSocketStream extends Duplex implements PeerClosable {
   private closing = false;
+  /** The client sent a close frame (1006 is ws's code for a connection that dropped without one). */
+  closedByPeer = false;
 
   constructor(private readonly ws: WebSocket, readonly remoteAddress: string) {
     super();
@@ -188,7 +190,10 @@ class WebSocketStream extends Duplex {
     });
     // ws closes itself after an error (a protocol violation, a message over maxPayload).
     ws.on('error', () => undefined);
-    ws.on('close', () => this.destroy());
+    ws.on('close', (code: number) => {
+      if (!this.closing && code !== 1006) this.closedByPeer = true;
+      this.destroy();
+    });
   }
 
   override _read(): void {

@@ -134,6 +134,47 @@ describe('websocket - MQTT over WSS', () => {
     }
   });
 
+  /** A raw WebSocket MQTT 3.1.1 client with a will on `wss/will/<id>`, connected. */
+  async function connectWithWill(port: number, id: string): Promise<WebSocket> {
+    const { ws } = await openWs(`wss://localhost:${port}/mqtt`, ['mqtt'], { ca: device.ca, cert: device.cert, key: device.key });
+    assert.ok(ws);
+    const reader = rawReader(ws);
+    ws.send(connectPacket(4, id, { will: { topic: `wss/will/${id}`, payload: Buffer.from(`${id} gone`), qos: 0, retain: false } }));
+    assert.equal((await reader.read(4)).toString('hex'), CONNACK_OK_V4);
+    return ws;
+  }
+
+  it('websocket - AWS: a client\'s WebSocket Close is a clean disconnect (no will); a dropped connection sends the will', async () => {
+    const port = topicd.running.ports.ws!;
+    const closed = await connectWithWill(port, 'will-closed');
+    closed.close(1000);
+    await new Promise((resolve) => closed.once('close', resolve));
+    const dropped = await connectWithWill(port, 'will-dropped');
+    dropped.terminate();
+    assert.equal((await received.waitForTopic('wss/will/will-dropped')).payload.toString(), 'will-dropped gone');
+    assert.equal(received.messages.some((m) => m.topic === 'wss/will/will-closed'), false, 'no will after a close frame');
+  });
+
+  it('websocket - profile mqtt (will-on-websocket-close): a WebSocket Close without DISCONNECT sends the will', async () => {
+    const standard = await startTestTopicd({ wsPort: 0, profile: 'mqtt' });
+    try {
+      const watcherDevice = await createDevice(standard, 'will-watcher');
+      const watcher = await connectMqtt(standard, watcherDevice, { protocolVersion: 5 });
+      const got = collect(watcher);
+      await watcher.subscribeAsync('wss/will/#', { qos: 1 });
+      const { ws } = await openWs(`wss://localhost:${standard.running.ports.ws!}/mqtt`, ['mqtt'], { ca: watcherDevice.ca, cert: watcherDevice.cert, key: watcherDevice.key });
+      assert.ok(ws);
+      const reader = rawReader(ws);
+      ws.send(connectPacket(4, 'std-closed', { will: { topic: 'wss/will/std-closed', payload: Buffer.from('gone'), qos: 0, retain: false } }));
+      assert.equal((await reader.read(4)).toString('hex'), CONNACK_OK_V4);
+      ws.close(1000);
+      assert.equal((await got.waitForTopic('wss/will/std-closed')).payload.toString(), 'gone');
+      await endClient(watcher);
+    } finally {
+      await standard.stop();
+    }
+  });
+
   it('websocket - the server answers subprotocol mqtt [MQTT-6.0.0-4]', async () => {
     for (const [, port] of listeners()) {
       const opened = await openWs(await presignedUrl(topicd, port), ['mqtt'], { ca: device.ca });

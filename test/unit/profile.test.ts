@@ -11,14 +11,14 @@ describe('profile', () => {
     assert.deepEqual(p, AWS_PROFILE);
     assert.deepEqual(p.limits, AWS_LIMITS);
     assert.deepEqual(p.broker, AWS_BROKER_OPTIONS);
-    assert.deepEqual(p.limits.features, { qos2: false, subscriptionIdentifiers: false, outboundTopicAliases: false, keepAliveClamp: true, reasonStrings: false });
+    assert.deepEqual(p.limits.features, { qos2: false, subscriptionIdentifiers: false, outboundTopicAliases: false, keepAliveClamp: true, reasonStrings: false, willOnWebSocketClose: false });
     assert.deepEqual(p.limits.rates, { publishPerSecond: 0, subscribePerSecond: 0, connectPerSecond: 0 });
   });
 
   it('profile - mqtt turns every AWS difference to the standard', () => {
     const p = resolveProfile('mqtt');
     assert.deepEqual(p, MQTT_PROFILE);
-    assert.deepEqual(p.limits.features, { qos2: true, subscriptionIdentifiers: true, outboundTopicAliases: true, keepAliveClamp: false, reasonStrings: true });
+    assert.deepEqual(p.limits.features, { qos2: true, subscriptionIdentifiers: true, outboundTopicAliases: true, keepAliveClamp: false, reasonStrings: true, willOnWebSocketClose: true });
     assert.equal(p.broker.retainedToWildcards, true);
     assert.equal(p.broker.hashMatchesParent, true);
     assert.equal(p.limits.topics.maxBytes, 65535);
