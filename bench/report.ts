@@ -42,7 +42,7 @@ const SCENARIOS: Record<ScenarioId, { title: string; what: string }> = {
   'https-keepalive': {
     title: '(a) HTTPS publish, keep-alive',
     what: `${KEEPALIVE_CONNECTIONS} mutual-TLS connections, one request at a time each (no pipelining), 256-byte bodies to `
-      + '`POST /topics/bench/https/N?qos=1`. topicd: every message is also counted at an MQTT subscriber on `#` '
+      + '`POST /topics/bench/https/N?qos=1`. topicd: every message is also counted at an MQTT subscriber on `bench/#` '
       + '(`missing` = 200s not delivered); the bare node server routes nothing and counts its 200s.',
   },
   'https-oneshot': {
