@@ -233,9 +233,9 @@ export function topicdHasPlainListener(): boolean {
   return plainListener;
 }
 
-async function launchTopicd(cpu: number | undefined, dataDir: string): Promise<{ child: ChildProcess; runtime: RuntimeJson }> {
+async function launchTopicd(cpu: number | undefined, dataDir: string, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; runtime: RuntimeJson }> {
   const child = spawnPinned(cpu, [
-    process.execPath, topicdCli(), 'start', '--data-dir', dataDir,
+    process.execPath, ...nodeArgs, topicdCli(), 'start', '--data-dir', dataDir,
     '--https-port', '0', '--mqtt-port', '0', '--alpn-port', '0', '--control-port', '0', '--log-level', 'error',
     // Loopback only, anonymous: topicd's development listener, measured like the peers' plain ports.
     ...(topicdHasPlainListener() ? ['--mqtt-plain-port', '0'] : []),
@@ -355,8 +355,9 @@ export async function provisionTopicd(cpu: number | undefined, dataDir: string):
   }
 }
 
-export async function startTopicd(cpu: number | undefined, device: TopicdDevice): Promise<RunningSystem> {
-  const { child, runtime } = await launchTopicd(cpu, device.dataDir);
+/** `nodeArgs` go to node before topicd's script (bench/profile.ts passes `--cpu-prof`). */
+export async function startTopicd(cpu: number | undefined, device: TopicdDevice, nodeArgs: readonly string[] = []): Promise<RunningSystem> {
+  const { child, runtime } = await launchTopicd(cpu, device.dataDir, nodeArgs);
   return {
     id: 'topicd',
     pid: child.pid ?? -1,
