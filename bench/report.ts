@@ -42,7 +42,7 @@ const SCENARIOS: Record<ScenarioId, { title: string; what: string }> = {
   'https-keepalive': {
     title: '(a) HTTPS publish, keep-alive',
     what: `${KEEPALIVE_CONNECTIONS} mutual-TLS connections, one request at a time each (no pipelining), 256-byte bodies to `
-      + '`POST /topics/bench/https/N?qos=1`. topicd: every message is also counted at an MQTT subscriber on `#` '
+      + '`POST /topics/bench/https/N?qos=1`. topicd: every message is also counted at an MQTT subscriber on `bench/#` '
       + '(`missing` = 200s not delivered); the bare node server routes nothing and counts its 200s.',
   },
   'https-oneshot': {
@@ -79,7 +79,9 @@ const SCENARIOS: Record<ScenarioId, { title: string; what: string }> = {
     title: '(g) QoS 1 into an offline persistent session, then the drain',
     what: 'A clean-session-off subscriber subscribes at QoS 1 and leaves; QoS 1 messages are published to it '
       + '(64 in flight); it reconnects and receives what the server kept. The rate is the drain; `kept` is '
-      + 'how many of the published messages came back.',
+      + 'how many of the published messages came back; `publishRate` is the rate of all the publishes, '
+      + '`storedPublishRate` that of the first 1,000 (which every server keeps: written to the session\'s '
+      + 'queue, in topicd to its Store, where later ones may be dropped at the queue bound).',
   },
 };
 

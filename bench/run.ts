@@ -12,7 +12,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makePeerCerts, type PeerCerts } from './certs.js';
 import { FULL, QUICK, type Budget, type CellResult, type ScenarioId, type SystemId } from './kit.js';
@@ -39,15 +39,18 @@ interface Args {
   quick: boolean;
   only: ScenarioId[] | undefined;
   systems: SystemId[] | undefined;
+  /** Another checkout's build to run as topicd (before/after lines); the bench and the peers stay this one's. */
+  topicdDir: string | undefined;
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--only <scenario>[,<scenario>...]] [--systems <system>[,...]]
+const USAGE = `usage: npm run bench -- [--quick] [--only <scenario>[,<scenario>...]] [--systems <system>[,...]] [--topicd-dir <checkout>]
        npm run bench -- --render bench/results/<file>.json   (rewrite docs/benchmarks.md from a saved run)
   scenarios: ${Object.entries(LETTERS).map(([l, s]) => `${l}=${s}`).join(', ')}
-  systems:   ${ALL_SYSTEMS.join(', ')}`;
+  systems:   ${ALL_SYSTEMS.join(', ')}
+  --topicd-dir: run topicd from another checkout's build (its dist/, package.json, node_modules); results/<date>-partial.json only`;
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { render: undefined, quick: false, only: undefined, systems: undefined };
+  const args: Args = { render: undefined, quick: false, only: undefined, systems: undefined, topicdDir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -68,7 +71,8 @@ function parseArgs(argv: readonly string[]): Args {
         if (!ALL_SYSTEMS.includes(name as SystemId)) throw new Error(`unknown system ${name}\n${USAGE}`);
         return name as SystemId;
       });
-    } else if (arg === '--help' || arg === '-h') {
+    } else if (arg === '--topicd-dir') args.topicdDir = resolve(value());
+    else if (arg === '--help' || arg === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
@@ -117,6 +121,17 @@ function versionOf(command: string, args: string[], pattern: RegExp): string {
     return pattern.exec(out)?.[1] ?? out.trim();
   } catch {
     return 'not found';
+  }
+}
+
+/** The commit a checkout is at (`+` when its tree differs from it), for saying which topicd was measured. */
+function gitCommit(dir: string): string {
+  try {
+    const commit = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty === '' ? commit : `${commit}+`;
+  } catch {
+    return 'unknown commit';
   }
 }
 
@@ -243,7 +258,9 @@ async function main(): Promise<boolean> {
 
   log(`topicd bench, ${args.quick ? 'quick' : 'full'} mode; generator on CPU ${pinned ? GENERATOR_CPU : 'any'}, servers on CPU ${serverCpu ?? 'any'}; work dir ${work}`);
 
-  snapshotBuild(join(work, 'app'));
+  snapshotBuild(join(work, 'app'), args.topicdDir);
+  const topicdBuild = args.topicdDir === undefined ? `this checkout, ${gitCommit(ROOT)}` : `${args.topicdDir}, ${gitCommit(args.topicdDir)}`;
+  if (args.topicdDir !== undefined) notes.push(`topicd was run from another build (\`--topicd-dir\`): ${topicdBuild}.`);
 
   // topicd first: its device key kind decides the peers' client key kind.
   const wantTopicd = args.systems === undefined || args.systems.includes('topicd');
@@ -331,6 +348,7 @@ async function main(): Promise<boolean> {
       aedes: aedesVersion,
       openssl: versionOf('openssl', ['version'], /OpenSSL (\S+)/),
       nginx: has('nginx') ? 'installed, not yet driven by the bench' : 'not installed (skipped)',
+      topicd: topicdBuild,
     },
     device: device?.how ?? `none (${topicdError || 'topicd not selected'})`,
     notes,
@@ -344,12 +362,12 @@ async function main(): Promise<boolean> {
   }
 
   const stamp = date.replace(/:/g, '-');
-  const partial = args.only !== undefined || args.systems !== undefined;
+  const partial = args.only !== undefined || args.systems !== undefined || args.topicdDir !== undefined;
   const resultsDir = join(ROOT, 'bench/results');
   if (partial) {
     const path = join(resultsDir, `${stamp}-partial.json`);
     writeJson(path, info, cells, goals);
-    log(`partial run (--only/--systems): wrote ${path}; docs/benchmarks.md and latest.json left as they were`);
+    log(`partial run (--only/--systems/--topicd-dir): wrote ${path}; docs/benchmarks.md and latest.json left as they were`);
   } else {
     writeJson(join(resultsDir, `${stamp}.json`), info, cells, goals);
     writeJson(join(resultsDir, 'latest.json'), info, cells, goals);

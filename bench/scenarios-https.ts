@@ -1,7 +1,7 @@
 /**
  * @module bench/scenarios-https
  * The HTTPS publish scenarios: (a) keep-alive publishers, every message counted at an MQTT
- * subscriber on `#` where the server has one; (b) one-shot publishers, a new TLS connection per
+ * subscriber on `bench/#` where the server has one; (b) one-shot publishers, a new TLS connection per
  * request, with and without session resumption; (e) end-to-end latency HTTPS publish to an MQTT
  * subscriber at a fixed rate. The bare node server has no subscriber: it counts its 200s.
  */
@@ -25,7 +25,7 @@ function httpsTarget(system: RunningSystem): HttpsTarget {
   return { port: system.https, secureContext: system.secureContext, servername: system.servername };
 }
 
-/** An MQTT subscriber on `#` over mutual TLS that counts PUBLISH frames (and hands each to `onPublish`). */
+/** An MQTT subscriber on `bench/#` (what the bench policy lets it subscribe to) over mutual TLS that counts PUBLISH frames (and hands each to `onPublish`). */
 async function counter(system: RunningSystem, pool: SocketPool, onPublish?: (buf: Buffer, flags: number, bodyStart: number) => void): Promise<{ count: () => number }> {
   if (system.mqttTls === undefined) throw new Error(`${system.id} serves no MQTT`);
   let received = 0;
@@ -39,7 +39,7 @@ async function counter(system: RunningSystem, pool: SocketPool, onPublish?: (buf
     received++;
     onPublish?.(buf, flags, bodyStart);
   };
-  await client.subscribe('#', 0);
+  await client.subscribe('bench/#', 0);
   return { count: () => received };
 }
 

@@ -7,12 +7,13 @@
  * when the bench ends, also on an error or Ctrl-C.
  */
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { SecureContext } from 'node:tls';
+import type * as IotSdk from '@aws-sdk/client-iot';
 import { clientContext, makeCsr, makeKey, type ClientKeyKind, type PeerCerts, type TlsFiles } from './certs.js';
 import type { SystemId } from './kit.js';
 import { sleep } from './measure.js';
@@ -25,20 +26,34 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Where the servers' code is run from: the repository, or a snapshot of its build (see snapshotBuild). */
 let appRoot = ROOT;
-const topicdCli = (): string => join(appRoot, 'dist/src/cli/main.js');
+/** Where topicd is run from: the same build, or another checkout's (`--topicd-dir`), snapshotted likewise. */
+let topicdRoot = ROOT;
+const topicdCli = (): string => join(topicdRoot, 'dist/src/cli/main.js');
 const benchScript = (name: string): string => join(appRoot, 'dist/bench', name);
+
+function copyBuild(from: string, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(from, 'dist'), join(dir, 'dist'), { recursive: true });
+  copyFileSync(join(from, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(from, 'node_modules'), join(dir, 'node_modules'));
+}
 
 /**
  * Copies dist/ (and package.json, and a link to node_modules) into `dir` and runs every server
  * from there: the checkout is shared, and a rebuild or `rm -rf dist` by someone else in the middle
- * of a run must neither break it nor change the code being measured.
+ * of a run must neither break it nor change the code being measured. `topicdDir` (another checkout,
+ * built) runs topicd from that build instead, with this bench and the same peers: before/after lines
+ * compare two topicd builds under one generator.
  */
-export function snapshotBuild(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
-  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+export function snapshotBuild(dir: string, topicdDir?: string): void {
+  copyBuild(ROOT, dir);
   appRoot = dir;
+  topicdRoot = dir;
+  if (topicdDir !== undefined) {
+    if (!existsSync(join(topicdDir, 'dist/src/cli/main.js'))) throw new Error(`--topicd-dir ${topicdDir}: no dist/src/cli/main.js there (run npm run build in it)`);
+    topicdRoot = `${dir}-topicd`;
+    copyBuild(topicdDir, topicdRoot);
+  }
 }
 
 /** Open files each server may hold: idle-connection runs keep 20,000 sockets open. */
@@ -218,9 +233,9 @@ export function topicdHasPlainListener(): boolean {
   return plainListener;
 }
 
-async function launchTopicd(cpu: number | undefined, dataDir: string): Promise<{ child: ChildProcess; runtime: RuntimeJson }> {
+async function launchTopicd(cpu: number | undefined, dataDir: string, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; runtime: RuntimeJson }> {
   const child = spawnPinned(cpu, [
-    process.execPath, topicdCli(), 'start', '--data-dir', dataDir,
+    process.execPath, ...nodeArgs, topicdCli(), 'start', '--data-dir', dataDir,
     '--https-port', '0', '--mqtt-port', '0', '--alpn-port', '0', '--control-port', '0', '--log-level', 'error',
     // Loopback only, anonymous: topicd's development listener, measured like the peers' plain ports.
     ...(topicdHasPlainListener() ? ['--mqtt-plain-port', '0'] : []),
@@ -254,10 +269,46 @@ function readCredentials(path: string): { accessKeyId: string; secretAccessKey: 
 }
 
 /**
- * Starts topicd once in a fresh data dir and gives the bench a device certificate. An ECDSA P-256
- * key through CreateCertificateFromCsr comes first: an RSA 2048 key (what `thing create` makes)
- * costs the generator ~1 ms of signing per handshake, which would make the one-shot scenarios
- * measure the generator. `thing create` is the fallback, and the report says which was used.
+ * The bench device's policy. topicd enforces AWS IoT policies (default deny), so the device needs
+ * one, and it should make the policy engine do what a fleet's policy makes it do: wildcard resources
+ * for Connect, Publish/Receive and Subscribe, scoped to the bench's topics, and an explicit Deny
+ * carve-out (every decision must check that no Deny applies). The bench's topics and filters are all
+ * under `bench/`; nothing publishes to `bench/admin/`.
+ */
+export const BENCH_POLICY_NAME = 'topicd-bench-fleet';
+export const BENCH_POLICY_DOCUMENT = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Action: 'iot:Connect', Resource: 'arn:aws:iot:*:*:client/*' },
+    { Effect: 'Allow', Action: ['iot:Publish', 'iot:RetainPublish', 'iot:Receive'], Resource: 'arn:aws:iot:*:*:topic/bench/*' },
+    { Effect: 'Allow', Action: 'iot:Subscribe', Resource: 'arn:aws:iot:*:*:topicfilter/bench/*' },
+    { Effect: 'Deny', Action: ['iot:Publish', 'iot:RetainPublish'], Resource: 'arn:aws:iot:*:*:topic/bench/admin/*' },
+  ],
+});
+
+type IotModule = typeof IotSdk;
+
+/**
+ * CreatePolicy + AttachPolicy for the device certificate, through the SDK. A topicd from before
+ * policies (an older build under `--topicd-dir`) has no such operation and authorizes every device:
+ * the report says which it was.
+ */
+async function attachBenchPolicy(sdk: IotModule, iot: InstanceType<IotModule['IoTClient']>, certificateArn: string): Promise<string> {
+  try {
+    await iot.send(new sdk.CreatePolicyCommand({ policyName: BENCH_POLICY_NAME, policyDocument: BENCH_POLICY_DOCUMENT }));
+    await iot.send(new sdk.AttachPolicyCommand({ policyName: BENCH_POLICY_NAME, target: certificateArn }));
+    return `policy ${BENCH_POLICY_NAME} attached (Connect client/*, Publish/RetainPublish/Receive topic/bench/*, Subscribe topicfilter/bench/*, Deny Publish topic/bench/admin/*)`;
+  } catch (err) {
+    return `no policy attached (this topicd has no CreatePolicy/AttachPolicy: ${(err as Error).message.slice(0, 80)})`;
+  }
+}
+
+/**
+ * Starts topicd once in a fresh data dir and gives the bench a device certificate with the bench
+ * policy attached. An ECDSA P-256 key through CreateCertificateFromCsr comes first: an RSA 2048 key
+ * (what `thing create` makes) costs the generator ~1 ms of signing per handshake, which would make
+ * the one-shot scenarios measure the generator. `thing create` is the fallback, and the report says
+ * which was used.
  */
 export async function provisionTopicd(cpu: number | undefined, dataDir: string): Promise<TopicdDevice> {
   mkdirSync(dataDir, { recursive: true });
@@ -269,39 +320,44 @@ export async function provisionTopicd(cpu: number | undefined, dataDir: string):
     key: join(deviceDir, 'private.pem.key'),
   };
   const { child, runtime } = await launchTopicd(cpu, dataDir);
+  quietSdkNodeWarning();
+  const sdk = await import('@aws-sdk/client-iot');
+  const iot = new sdk.IoTClient({
+    region: runtime.region,
+    endpoint: runtime.controlUrl,
+    credentials: readCredentials(join(dataDir, 'credentials')),
+  });
   try {
     try {
       makeKey(deviceDir, files.key, 'ec-p256');
       const csr = makeCsr(deviceDir, files.key, 'bench-device');
-      quietSdkNodeWarning();
-      const { IoTClient, CreateCertificateFromCsrCommand } = await import('@aws-sdk/client-iot');
-      const iot = new IoTClient({
-        region: runtime.region,
-        endpoint: runtime.controlUrl,
-        credentials: readCredentials(join(dataDir, 'credentials')),
-      });
-      const created = await iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr, setAsActive: true }));
-      if (created.certificatePem === undefined) throw new Error('CreateCertificateFromCsr returned no certificatePem');
+      const created = await iot.send(new sdk.CreateCertificateFromCsrCommand({ certificateSigningRequest: csr, setAsActive: true }));
+      if (created.certificatePem === undefined || created.certificateArn === undefined) throw new Error('CreateCertificateFromCsr returned no certificatePem');
       writeFileSync(files.cert, created.certificatePem);
       copyFileSync(join(dataDir, 'root-CA.pem'), files.ca);
-      iot.destroy();
-      return { dataDir, files, keyKind: 'ec-p256', how: 'ECDSA P-256 key, CreateCertificateFromCsr (setAsActive) through @aws-sdk/client-iot' };
+      const policy = await attachBenchPolicy(sdk, iot, created.certificateArn);
+      return { dataDir, files, keyKind: 'ec-p256', how: `ECDSA P-256 key, CreateCertificateFromCsr (setAsActive) through @aws-sdk/client-iot; ${policy}` };
     } catch (csrError) {
       await execFileAsync(process.execPath, [
         topicdCli(), 'thing', 'create', 'bench-device', '--out', deviceDir, '--force', '--data-dir', dataDir,
       ]);
+      const principals = await iot.send(new sdk.ListThingPrincipalsCommand({ thingName: 'bench-device' }));
+      const arn = principals.principals?.[0];
+      const policy = arn === undefined ? 'no policy attached (the thing has no principal)' : await attachBenchPolicy(sdk, iot, arn);
       return {
         dataDir, files, keyKind: 'rsa-2048',
-        how: `RSA 2048 key from \`topicd thing create\` (CreateCertificateFromCsr failed: ${(csrError as Error).message.slice(0, 120)})`,
+        how: `RSA 2048 key from \`topicd thing create\` (CreateCertificateFromCsr failed: ${(csrError as Error).message.slice(0, 120)}); ${policy}`,
       };
     }
   } finally {
+    iot.destroy();
     await stopChild(child);
   }
 }
 
-export async function startTopicd(cpu: number | undefined, device: TopicdDevice): Promise<RunningSystem> {
-  const { child, runtime } = await launchTopicd(cpu, device.dataDir);
+/** `nodeArgs` go to node before topicd's script (bench/profile.ts passes `--cpu-prof`). */
+export async function startTopicd(cpu: number | undefined, device: TopicdDevice, nodeArgs: readonly string[] = []): Promise<RunningSystem> {
+  const { child, runtime } = await launchTopicd(cpu, device.dataDir, nodeArgs);
   return {
     id: 'topicd',
     pid: child.pid ?? -1,

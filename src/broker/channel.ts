@@ -80,8 +80,10 @@ export class Channel implements SessionChannel {
   /** What this connection may do; known once CONNECT names the client id. */
   private grants: Grants = DENY_ALL;
   private identity: ConnectionIdentity | undefined;
-  /** PUBACKs (QoS 1) and PUBRECs (QoS 2) held back by congested subscribers, in PUBLISH order. */
+  /** PUBACKs (QoS 1) and PUBRECs (QoS 2) held back by congested subscribers, in PUBLISH order (so their deadlines ascend too). */
   private heldAcks: HeldAck[] | undefined;
+  /** One timer for the oldest held acknowledgement's deadline (see holdAck). */
+  private heldAckTimer: NodeJS.Timeout | undefined;
   /** Inbound topic aliases the client set on this connection (v5); they end with it [MQTT-3.3.2-7]. */
   private topicAliases: Map<number, string> | undefined;
   sendWindow: number;
@@ -398,7 +400,7 @@ export class Channel implements SessionChannel {
    * past its bound.
    */
   private holdAck(header: HeldAck['header'], messageId: number, congested: readonly Session[]): void {
-    const held: HeldAck = { header, messageId, waiting: congested.length };
+    const held: HeldAck = { header, messageId, waiting: congested.length, deadline: Date.now() + HELD_ACK_MAX_MS };
     (this.heldAcks ??= []).push(held);
     const release = (): void => {
       if (held.waiting === 0) return;
@@ -411,14 +413,36 @@ export class Channel implements SessionChannel {
       return;
     }
     for (const session of congested) session.whenDrained(release);
-    {
-      // A subscriber that never drains must not stall its publishers for good.
-      setTimeout(() => {
-        held.waiting = 0;
-        this.flushAcks();
-      }, HELD_ACK_MAX_MS).unref();
-    }
+    // A subscriber that never drains must not stall its publishers for good.
+    this.armHeldAckTimer();
   }
+
+  /**
+   * Design note: one timer per connection, for the oldest held PUBACK, not one per held PUBACK: a
+   * QoS 1 publisher to a congested subscriber holds thousands a second, and as many 5-second timers
+   * lived long enough to be promoted out of the young generation: about a third of topicd's CPU went
+   * to the garbage collector in the bench's QoS 1 fan-in (bench/profile.ts).
+   */
+  private armHeldAckTimer(): void {
+    if (this.heldAckTimer !== undefined) return;
+    const head = this.heldAcks?.[0];
+    if (head === undefined) return;
+    this.heldAckTimer = setTimeout(this.heldAckDeadline, Math.max(0, head.deadline - Date.now()));
+    this.heldAckTimer.unref();
+  }
+
+  private readonly heldAckDeadline = (): void => {
+    this.heldAckTimer = undefined;
+    const held = this.heldAcks;
+    if (held === undefined) return;
+    const now = Date.now();
+    for (const entry of held) {
+      if (entry.deadline > now) break;
+      entry.waiting = 0;
+    }
+    this.flushAcks();
+    this.armHeldAckTimer();
+  };
 
   private flushAcks(): void {
     const held = this.heldAcks;
@@ -682,6 +706,8 @@ interface HeldAck {
   header: typeof PUBACK | typeof PUBREC;
   messageId: number;
   waiting: number;
+  /** Epoch ms after which it goes out whatever its subscribers' state. */
+  deadline: number;
 }
 
 /** Longest a PUBACK or PUBREC is held for a congested subscriber. */

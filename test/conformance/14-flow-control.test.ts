@@ -81,6 +81,33 @@ describe('14-flow-control', () => {
     pub.close();
   });
 
+  it('14-flow-control - PUBACKs held for a subscriber that never acknowledges are released after 5 s, in order', async () => {
+    const sub = await open();
+    sub.send(connectPacket(4, 'hold-sub'));
+    await sub.expect(CONNACK_OK_V4);
+    sub.send(subscribe(4, 'hold/t', 1));
+    await sub.packet(4);
+    const pub = await open();
+    pub.send(connectPacket(4, 'hold-pub'));
+    await pub.expect(CONNACK_OK_V4);
+    // 100 in flight to the subscriber and 100 queued: past that the PUBACKs are held.
+    const total = 300;
+    const t0 = Date.now();
+    for (let i = 1; i <= total; i++) pub.send(publish('hold/t', Buffer.from(String(i)), 1, i));
+    const acks: number[] = [];
+    let lastAt = 0;
+    while (acks.length < total) {
+      const ack = await pub.read(4, 8_000);
+      assert.equal(ack.length, 4, `PUBACK ${acks.length + 1} arrives`);
+      acks.push(ack.readUInt16BE(2));
+      lastAt = Date.now() - t0;
+    }
+    assert.deepEqual(acks, Array.from({ length: total }, (_, i) => i + 1), '[MQTT-4.6.0-2] PUBACKs in PUBLISH order');
+    assert.ok(lastAt >= 4_000, `the held PUBACKs waited for the bound (the last came after ${lastAt} ms)`);
+    sub.close();
+    pub.close();
+  });
+
   it('14-flow-control - a subscriber that stops reading loses QoS 0 messages past a bound; others are served', async () => {
     const slow = await open();
     slow.send(connectPacket(4, 'slow-sub'));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createMessage, createParser, encodePublish, type Packet } from '../../src/protocol/codec.js';
+import mqttPacket from 'mqtt-packet';
+import { createMessage, createParser, encodePlainPublish, encodePublish, type Packet } from '../../src/protocol/codec.js';
 
 function parseOne(buf: Buffer, version: 4 | 5): Packet {
   const parser = createParser();
@@ -30,6 +31,27 @@ describe('codec - shared PUBLISH encoding', () => {
         if (version === 5) assert.equal(p1.properties?.contentType, 'text/plain');
       }
       assert.equal(encodePublish(message, version, 0, false, 0), encodePublish(message, version, 0, false, 0));
+    });
+  }
+});
+
+describe('codec - PUBLISH without properties', () => {
+  // Remaining lengths of 1, 2 and 3 bytes, multi-byte UTF-8 topics, every QoS, retain both ways.
+  const payloads = [0, 1, 100, 200, 20_000, 200_000].map((n) => Buffer.alloc(n, 0x61));
+  for (const version of [3, 4, 5] as const) {
+    it(`codec - v${version}: the same bytes as mqtt-packet's generate`, () => {
+      for (const topic of ['a', 'bench/in/7', 'dévices/ü/€/𝄞']) {
+        for (const payload of payloads) {
+          for (const qos of [0, 1, 2] as const) {
+            for (const retain of [false, true]) {
+              const expected = mqttPacket.generate({
+                cmd: 'publish', topic, payload, qos, retain, dup: false, ...(qos > 0 ? { messageId: 1 } : {}),
+              }, { protocolVersion: version });
+              assert.deepEqual(encodePlainPublish(topic, payload, version, qos, retain), expected, `${topic} ${payload.length} qos${qos} retain ${retain}`);
+            }
+          }
+        }
+      }
     });
   }
 });
