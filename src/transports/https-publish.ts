@@ -60,13 +60,11 @@ class PublishError extends Error {
   }
 }
 
+/** Headers go to writeHead as a flat [name, value, ...] list, so no header object is built per request. */
 function send(res: ServerResponse, status: number, body: string, traceId: string, errorType?: ErrorType): void {
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'x-amzn-RequestId': traceId,
-  };
-  if (errorType) headers['x-amzn-ErrorType'] = errorType;
+  const headers = errorType
+    ? ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)), 'x-amzn-RequestId', traceId, 'x-amzn-ErrorType', errorType]
+    : ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)), 'x-amzn-RequestId', traceId];
   res.writeHead(status, headers);
   res.end(body);
 }
@@ -95,7 +93,8 @@ function parseRequest(req: IncomingMessage, deps: HttpsPublishDeps): PublishRequ
   let topic: string;
   try {
     // AWS: the topic may arrive raw (with slashes) or percent-encoded (%2F); decoding covers both.
-    topic = decodeURIComponent(path.slice(8));
+    const raw = path.slice(8);
+    topic = raw.includes('%') ? decodeURIComponent(raw) : raw;
   } catch {
     throw new PublishError('InvalidRequestException', 'The topic is not validly percent-encoded');
   }
@@ -105,8 +104,12 @@ function parseRequest(req: IncomingMessage, deps: HttpsPublishDeps): PublishRequ
   let qos: 0 | 1 = 0;
   let retain = false;
   let properties: PublishProperties | undefined;
-  if (q !== -1) {
-    const query = new URLSearchParams(url.slice(q + 1));
+  const search = q === -1 ? '' : url.slice(q + 1);
+  // The samples' query, `qos=1` alone, needs no parser.
+  if (search === 'qos=1' || search === 'qos=0') {
+    qos = search === 'qos=1' ? 1 : 0;
+  } else if (search !== '') {
+    const query = new URLSearchParams(search);
     const qosParam = query.get('qos');
     if (qosParam !== null) {
       if (qosParam !== '0' && qosParam !== '1') throw new PublishError('InvalidRequestException', `qos must be 0 or 1, got "${qosParam}"`);
