@@ -113,6 +113,8 @@ class PolicyGrants implements Grants {
   private received?: Map<string, boolean>;
   private subscribed?: Map<string, boolean>;
   private connectDecision = false;
+  private lastReceived: string | undefined;
+  private lastReceivedAllowed = false;
 
   constructor(
     private readonly authorizer: PolicyAuthorizer,
@@ -151,10 +153,16 @@ class PolicyGrants implements Grants {
   }
 
   receive(topic: string): boolean {
+    // A fan-out asks every subscriber about the same topic string, often many times in a row: the
+    // last answer is one comparison away (the string is the message's own, so usually the same object).
+    if (topic === this.lastReceived && this.generation === this.authorizer.source.generation) return this.lastReceivedAllowed;
     this.refresh();
     const received = (this.received ??= new Map());
-    const allowed = received.get(topic);
-    return allowed ?? remember(received, topic, this.allows('iot:Receive', `${this.arnPrefix}topic/${topic}`));
+    let allowed = received.get(topic);
+    if (allowed === undefined) allowed = remember(received, topic, this.allows('iot:Receive', `${this.arnPrefix}topic/${topic}`));
+    this.lastReceived = topic;
+    this.lastReceivedAllowed = allowed;
+    return allowed;
   }
 
   private allows(action: string, resource: string): boolean {
