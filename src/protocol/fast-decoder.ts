@@ -64,9 +64,11 @@ const PUBLISH_PROPERTIES = new Map<number, readonly [string, PropertyType]>([
 /** Thrown inside a decode to say "hand this frame to mqtt-packet"; never leaves this module. */
 const FALL_BACK = Symbol('fall back');
 
+const EMPTY = Buffer.alloc(0);
+
 /** Reads one frame's body [start, end) the way mqtt-packet reads it, or throws FALL_BACK. */
 class BodyReader {
-  buf: Buffer = Buffer.alloc(0);
+  buf: Buffer = EMPTY;
   pos = 0;
   end = 0;
 
@@ -125,6 +127,12 @@ class BodyReader {
 
 type Properties = Record<string, unknown>;
 
+/**
+ * One reader for every connection: a frame is decoded synchronously and the reader let go of its
+ * bytes before the packet is handed on, so no two decodes ever overlap (and idle connections hold none).
+ */
+const reader = new BodyReader();
+
 /** Creates the decoder for one connection; it speaks 3.1.1 until the channel sets protocolVersion 5. */
 export function createFastDecoder(): PacketParser {
   return new FastDecoder();
@@ -138,7 +146,6 @@ class FastDecoder implements PacketParser {
 
   private onPacket: (packet: Packet) => void = () => {};
   private onError: (err: Error) => void = () => {};
-  private readonly reader = new BodyReader();
 
   /** Bytes of an unfinished frame decoded here (or of a fixed header not yet complete). */
   private parts: Buffer[] | undefined;
@@ -295,7 +302,7 @@ class FastDecoder implements PacketParser {
   /** Decodes the frame buf[off, end) whose fixed header is headerLength bytes; hot-path types only. */
   private decodeFrame(buf: Buffer, off: number, headerLength: number, end: number): void {
     const first = buf[off]!;
-    const r = this.reader;
+    const r = reader;
     r.buf = buf;
     r.pos = off + headerLength;
     r.end = end;
@@ -315,7 +322,7 @@ class FastDecoder implements PacketParser {
   private decode(first: number, length: number): Packet {
     const type = first >> 4;
     const v5 = this.settings.protocolVersion === 5;
-    const r = this.reader;
+    const r = reader;
     if (type === PUBLISH) {
       const qos = (first >> 1) & 3;
       // Fields in mqtt-packet's order: its Packet, then messageId and properties as it adds them.
@@ -351,7 +358,7 @@ class FastDecoder implements PacketParser {
 
   /** [MQTT-3.3.2.3] PUBLISH properties, as mqtt-packet's _parseProperties builds them; undefined if none. */
   private properties(): Properties | undefined {
-    const r = this.reader;
+    const r = reader;
     const length = r.varint();
     if (length === 0) return undefined;
     const end = r.pos + length;
@@ -388,7 +395,5 @@ class FastDecoder implements PacketParser {
     return any ? result : undefined;
   }
 }
-
-const EMPTY = Buffer.alloc(0);
 
 const isFast = (type: number): boolean => type === PUBLISH || type === PINGREQ || (type >= PUBACK && type <= PUBCOMP);
