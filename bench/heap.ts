@@ -1,12 +1,15 @@
 /**
  * @module bench/heap
- * `npm run build && node dist/bench/heap.js [--connections N] [--out DIR] [--top N] [--topicd-dir PATH]`:
+ * `npm run build && node dist/bench/heap.js [--connections N] [--out DIR] [--top N] [--topicd-dir PATH] [--bare]`:
  * what one idle mutual-TLS MQTT connection keeps in topicd's JavaScript heap. Starts topicd with
  * `--heapsnapshot-signal=SIGUSR2` (node writes a snapshot on the signal; nothing in src/ knows), takes
  * a snapshot, opens N idle connections as the bench's (f) scenario does (TLS handshake, CONNECT,
  * CONNACK, then nothing), takes another, and prints the difference per connection by object kind
  * (constructor or closure name). The OpenSSL state of a TLS connection lives outside the JS heap; the
  * RSS line says how much that is (RSS growth minus heap growth per connection).
+ *
+ * `--bare`: the floor node itself sets: the bench's bare node https server (the same mutual TLS,
+ * no MQTT, no topicd) with N idle TLS connections, RSS growth per connection only.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -14,10 +17,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loopbackAddress } from './https-wire.js';
 import { clientId, SocketPool } from './kit.js';
+import { connect as tlsConnect } from 'node:tls';
+import { makePeerCerts } from './certs.js';
 import { processRssBytes, sleep } from './measure.js';
 import { WireClient } from './mqtt-wire.js';
 import { mqttTarget } from './scenarios-mqtt.js';
-import { killAllChildren, provisionTopicd, snapshotBuild, startTopicd } from './systems.js';
+import { killAllChildren, provisionTopicd, snapshotBuild, startBareHttps, startTopicd, type RunningSystem } from './systems.js';
 
 interface HeapSnapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
@@ -63,15 +68,50 @@ async function snapshotOf(pid: number, dir: string): Promise<string> {
   }
 }
 
+/** Opens `count` TLS connections to the bare server, 100 at a time, and leaves them idle. */
+async function openBare(system: RunningSystem, count: number, pool: SocketPool): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      // localAddress spreads the connections over loopback addresses, as the (f) scenario does
+      const local = { localAddress: loopbackAddress(i) };
+      await new Promise<void>((resolveOpen, reject) => {
+        const socket = tlsConnect({
+          host: '127.0.0.1', port: system.https!, servername: system.servername, secureContext: system.secureContext,
+          rejectUnauthorized: false, ...local,
+        }, () => resolveOpen());
+        socket.once('error', reject);
+        pool.add(socket);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: 100 }, () => worker()));
+}
+
+async function bareFloor(count: number, work: string, pool: SocketPool): Promise<void> {
+  mkdirSync(join(work, 'certs'));
+  const system = await startBareHttps(0, makePeerCerts(join(work, 'certs'), 'ec-p256'));
+  await sleep(1_000);
+  const rssBefore = processRssBytes(system.pid) ?? NaN;
+  await openBare(system, count, pool);
+  await sleep(2_000);
+  const rss = ((processRssBytes(system.pid) ?? NaN) - rssBefore) / count;
+  process.stdout.write(`bare node https server (mutual TLS, no MQTT): ${count} idle TLS connections (${pool.size} alive): RSS +${(rss / 1024).toFixed(1)} KiB/conn\n`);
+  await system.stop();
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   let count = 2_000;
   let out = resolve('bench-heap');
   let top = 30;
   let topicdDir: string | undefined;
+  let bare = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    if (arg === '--connections') count = Number(argv[++i]);
+    if (arg === '--bare') bare = true;
+    else if (arg === '--connections') count = Number(argv[++i]);
     else if (arg === '--out') out = resolve(argv[++i] ?? '.');
     else if (arg === '--top') top = Number(argv[++i]);
     else if (arg === '--topicd-dir') topicdDir = resolve(argv[++i] ?? '.');
@@ -88,6 +128,7 @@ async function main(): Promise<void> {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   snapshotBuild(join(work, 'app'), topicdDir);
+  if (bare) return bareFloor(count, work, pool);
   const device = await provisionTopicd(0, join(work, 'topicd-data'));
   const system = await startTopicd(0, device, ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${out}`]);
   const target = mqttTarget(system, 'mtls');
