@@ -21,6 +21,10 @@ export interface PacketParser {
   packet: { length: number };
 }
 
+// mqtt-packet would otherwise build a cache of 65,536 two-byte Buffers (~7 MiB) on its first encode,
+// for the packets it still encodes here (CONNACK, SUBACK, v5 PUBLISH with properties): not worth it.
+mqttPacket.writeToStream.cacheNumbers = false;
+
 export function createParser(): PacketParser {
   return mqttPacket.parser({ protocolVersion: 4 }) as unknown as PacketParser;
 }
