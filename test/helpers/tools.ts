@@ -4,8 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import type { RuntimeInfo } from '../../src/config/data-files.js';
 
 /** The repository root, from dist/test/helpers. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -137,4 +141,40 @@ export const ALLOW_ALL_DOCUMENT = JSON.stringify({
 export async function createThingAllowingAll(dataDir: string, name: string, outDir: string): Promise<Run> {
   await run('node', [CLI, 'policy', 'create', 'allow-all', '--document', ALLOW_ALL_DOCUMENT, '--data-dir', dataDir]);
   return run('node', [CLI, 'thing', 'create', name, '--out', outDir, '--policy', 'allow-all', '--data-dir', dataDir]);
+}
+
+/**
+ * A `topicd start` child process on its own data dir that a test may kill and start again (the restart
+ * tests): the data dir, a device dir for `createThingAllowingAll`, and the device's files.
+ */
+export class RestartableTopicd {
+  readonly root: string;
+  readonly dataDir: string;
+  readonly deviceDir: string;
+  server: Spawned | undefined;
+
+  constructor(prefix: string, private readonly startArgs: readonly string[] = []) {
+    this.root = mkdtempSync(join(tmpdir(), prefix));
+    this.dataDir = join(this.root, 'data');
+    this.deviceDir = join(this.root, 'device');
+  }
+
+  /** Starts topicd and resolves with its runtime.json once the banner says it is ready. */
+  async start(): Promise<RuntimeInfo> {
+    this.server = spawnCli(['start', '--data-dir', this.dataDir, ...this.startArgs, ...EPHEMERAL]);
+    await this.server.waitFor('stdout', 'topicd is ready');
+    return JSON.parse(readFileSync(join(this.dataDir, 'runtime.json'), 'utf8')) as RuntimeInfo;
+  }
+
+  /** The device's TLS files, as `thing create` wrote them. */
+  files(): { ca: string; cert: string; key: string } {
+    const read = (name: string): string => readFileSync(join(this.deviceDir, name), 'utf8');
+    return { ca: read('root-CA.pem'), cert: read('device.pem.crt'), key: read('private.pem.key') };
+  }
+
+  /** Kills what still runs and removes the directory (a test file's `after`). */
+  cleanup(): void {
+    this.server?.child.kill('SIGKILL');
+    rmSync(this.root, { recursive: true, force: true });
+  }
 }

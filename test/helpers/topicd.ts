@@ -272,16 +272,16 @@ export interface HttpsReply {
 }
 
 /**
- * One HTTPS POST to the data plane with the device's certificate (`path` as sent, e.g.
+ * One HTTPS request (POST unless `method` says otherwise) to the data plane with the device's certificate (`path` as sent, e.g.
  * `/topics/a%2Fb?qos=1`); `agent` keeps the connection alive between calls, else it is closed.
  */
 export function httpsPost(
   topicd: TestTopicd, device: Pick<Device, 'ca' | 'cert' | 'key'>, path: string, body: Buffer | string = 'x',
-  options: { headers?: Record<string, string>; agent?: HttpsAgent } = {},
+  options: { headers?: Record<string, string>; agent?: HttpsAgent; method?: string } = {},
 ): Promise<HttpsReply> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest({
-      host: 'localhost', port: topicd.running.ports.https, path, method: 'POST', headers: options.headers,
+      host: 'localhost', port: topicd.running.ports.https, path, method: options.method ?? 'POST', headers: options.headers,
       ca: device.ca, cert: device.cert, key: device.key, agent: options.agent ?? false,
     }, (res) => {
       const chunks: Buffer[] = [];

@@ -3,32 +3,14 @@
  * `{"message","traceId"}` body; and the server keeps serving after each.
  */
 import assert from 'node:assert/strict';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { UpdateCertificateCommand } from '@aws-sdk/client-iot';
-import { createDevice, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
+import { createDevice, httpsPost, startTestTopicd, type Device, type HttpsReply, type TestTopicd } from '../helpers/topicd.js';
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function post(topicd: TestTopicd, device: Device, path: string, body: Buffer | string = 'x', extra: RequestOptions = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({
-      host: 'localhost', port: topicd.running.ports.https, path, method: 'POST',
-      ca: device.ca, cert: device.cert, key: device.key, agent: false, ...extra,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+type Reply = HttpsReply;
+const post = httpsPost;
 
 function assertAwsError(reply: Reply, status: number, type: string, message?: RegExp): void {
   assert.equal(reply.status, status, reply.body);

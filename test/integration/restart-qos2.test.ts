@@ -6,41 +6,24 @@
  * the restart is acknowledged but not routed twice [MQTT-4.3.3-10].
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RuntimeInfo } from '../../src/config/data-files.js';
 import { RawClient, connectPacket, publishPacket, subscribePacket } from '../helpers/raw-mqtt.js';
-import { EPHEMERAL, createThingAllowingAll, spawnCli, type Spawned } from '../helpers/tools.js';
+import { RestartableTopicd, createThingAllowingAll } from '../helpers/tools.js';
 
 const hexId = (id: number): string => id.toString(16).padStart(4, '0');
 
 describe('restart - QoS 2 state survives SIGKILL (profile mqtt)', () => {
-  const root = mkdtempSync(join(tmpdir(), 'topicd-restart-qos2-'));
-  const dataDir = join(root, 'data');
-  const deviceDir = join(root, 'device');
-  let server: Spawned | undefined;
+  const rig = new RestartableTopicd('topicd-restart-qos2-', ['--profile', 'mqtt']);
+  const { dataDir, deviceDir } = rig;
+  const start = (): Promise<RuntimeInfo> => rig.start();
+  const files = (): { ca: string; cert: string; key: string } => rig.files();
 
-  const start = async (): Promise<RuntimeInfo> => {
-    server = spawnCli(['start', '--data-dir', dataDir, '--profile', 'mqtt', ...EPHEMERAL]);
-    await server.waitFor('stdout', 'topicd is ready');
-    return JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as RuntimeInfo;
-  };
-  const files = () => ({
-    ca: readFileSync(join(deviceDir, 'root-CA.pem'), 'utf8'),
-    cert: readFileSync(join(deviceDir, 'device.pem.crt'), 'utf8'),
-    key: readFileSync(join(deviceDir, 'private.pem.key'), 'utf8'),
-  });
-
-  after(async () => {
-    server?.child.kill('SIGKILL');
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => rig.cleanup());
 
   it('restart - QoS 2 messages owed keep their packet ids and PUBREL state across SIGKILL', async () => {
     let runtime = await start();
-    assert.match(server!.stdout(), /Profile\s+mqtt/);
+    assert.match(rig.server!.stdout(), /Profile\s+mqtt/);
     const created = await createThingAllowingAll(dataDir, 'restart-qos2', deviceDir);
     assert.equal(created.code, 0, created.stderr);
 
@@ -76,8 +59,8 @@ describe('restart - QoS 2 state survives SIGKILL (profile mqtt)', () => {
     await publish(3);
     pub.close();
 
-    server!.child.kill('SIGKILL');
-    assert.equal((await server!.exited).signal, 'SIGKILL');
+    rig.server!.child.kill('SIGKILL');
+    assert.equal((await rig.server!.exited).signal, 'SIGKILL');
     runtime = await start();
 
     const back = await RawClient.open(runtime.mqttPort, files());
@@ -100,8 +83,8 @@ describe('restart - QoS 2 state survives SIGKILL (profile mqtt)', () => {
     back.send('c0 00');
     await back.expect('d0 00', 'nothing else owed');
     back.close();
-    server!.child.kill('SIGTERM');
-    assert.equal((await server!.exited).code, 0);
+    rig.server!.child.kill('SIGTERM');
+    assert.equal((await rig.server!.exited).code, 0);
   });
 
   it('restart - [MQTT-4.3.3-10] a QoS 2 PUBLISH received before SIGKILL and resent after it is routed once', async () => {
@@ -123,8 +106,8 @@ describe('restart - QoS 2 state survives SIGKILL (profile mqtt)', () => {
     sub.send(`40 02 ${hexId(first.messageId!)}`);
     await new Promise((r) => setTimeout(r, 200));
 
-    server!.child.kill('SIGKILL');
-    assert.equal((await server!.exited).signal, 'SIGKILL');
+    rig.server!.child.kill('SIGKILL');
+    assert.equal((await rig.server!.exited).signal, 'SIGKILL');
     runtime = await start();
 
     const subBack = await RawClient.open(runtime.mqttPort, files());
@@ -152,7 +135,7 @@ describe('restart - QoS 2 state survives SIGKILL (profile mqtt)', () => {
     await pubBack.expect('70 02 0009');
     pubBack.close();
     subBack.close();
-    server!.child.kill('SIGTERM');
-    assert.equal((await server!.exited).code, 0);
+    rig.server!.child.kill('SIGTERM');
+    assert.equal((await rig.server!.exited).code, 0);
   });
 });

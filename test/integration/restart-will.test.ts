@@ -4,30 +4,16 @@
  * is not [MQTT-3.1.3-9].
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RuntimeInfo } from '../../src/config/data-files.js';
 import { RawClient, connectPacket, subscribePacket } from '../helpers/raw-mqtt.js';
-import { EPHEMERAL, createThingAllowingAll, spawnCli, type Spawned } from '../helpers/tools.js';
+import { RestartableTopicd, createThingAllowingAll } from '../helpers/tools.js';
 
 describe('restart - delayed wills survive SIGKILL', () => {
-  const root = mkdtempSync(join(tmpdir(), 'topicd-restart-will-'));
-  const dataDir = join(root, 'data');
-  const deviceDir = join(root, 'device');
-  let server: Spawned | undefined;
-
-  const start = async (): Promise<RuntimeInfo> => {
-    server = spawnCli(['start', '--data-dir', dataDir, ...EPHEMERAL]);
-    await server.waitFor('stdout', 'topicd is ready');
-    return JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as RuntimeInfo;
-  };
-  const files = () => ({
-    ca: readFileSync(join(deviceDir, 'root-CA.pem'), 'utf8'),
-    cert: readFileSync(join(deviceDir, 'device.pem.crt'), 'utf8'),
-    key: readFileSync(join(deviceDir, 'private.pem.key'), 'utf8'),
-  });
+  const rig = new RestartableTopicd('topicd-restart-will-');
+  const { dataDir, deviceDir } = rig;
+  const start = (): Promise<RuntimeInfo> => rig.start();
+  const files = (): { ca: string; cert: string; key: string } => rig.files();
   /** A v5 client whose will (QoS 1, on wills/{id}) waits `delay` seconds; its session lasts 10 minutes. */
   const withWill = async (port: number, id: string, delay: number): Promise<RawClient> => {
     const c = await RawClient.open(port, files());
@@ -40,10 +26,7 @@ describe('restart - delayed wills survive SIGKILL', () => {
     return c;
   };
 
-  after(async () => {
-    server?.child.kill('SIGKILL');
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => rig.cleanup());
 
   it('restart - a delayed will waiting at SIGKILL is sent after the restart; one whose client reconnects is not', async () => {
     let runtime = await start();
@@ -65,8 +48,8 @@ describe('restart - delayed wills survive SIGKILL', () => {
     back.close();
     await new Promise((r) => setTimeout(r, 300));
 
-    server!.child.kill('SIGKILL');
-    assert.equal((await server!.exited).signal, 'SIGKILL');
+    rig.server!.child.kill('SIGKILL');
+    assert.equal((await rig.server!.exited).signal, 'SIGKILL');
     runtime = await start();
 
     // `back` connects again before its will is due: that cancels it.
@@ -88,7 +71,7 @@ describe('restart - delayed wills survive SIGKILL', () => {
     assert.equal((await watching.read(1, Math.max(wait, 0))).length, 0, 'no will for back: it came back in time');
     again.close();
     watching.close();
-    server!.child.kill('SIGTERM');
-    assert.equal((await server!.exited).code, 0);
+    rig.server!.child.kill('SIGTERM');
+    assert.equal((await rig.server!.exited).code, 0);
   });
 });

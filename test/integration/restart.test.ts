@@ -4,34 +4,20 @@
  * restart on the same data dir.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import type { RuntimeInfo } from '../../src/config/data-files.js';
 import { collect, endClient } from '../helpers/topicd.js';
-import { EPHEMERAL, createThingAllowingAll, run, spawnCli, type Spawned } from '../helpers/tools.js';
+import { RestartableTopicd, createThingAllowingAll, run } from '../helpers/tools.js';
 
 describe('restart - acknowledged data survives SIGKILL', () => {
-  const root = mkdtempSync(join(tmpdir(), 'topicd-restart-'));
-  const dataDir = join(root, 'data');
-  const deviceDir = join(root, 'device');
-  let server: Spawned | undefined;
+  const rig = new RestartableTopicd('topicd-restart-');
+  const { dataDir, deviceDir } = rig;
+  const start = (): Promise<RuntimeInfo> => rig.start();
+  const files = (): { ca: string; cert: string; key: string } => rig.files();
 
-  const start = async (): Promise<RuntimeInfo> => {
-    server = spawnCli(['start', '--data-dir', dataDir, ...EPHEMERAL]);
-    await server.waitFor('stdout', 'topicd is ready');
-    return JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as RuntimeInfo;
-  };
-  const files = () => ({
-    ca: readFileSync(join(deviceDir, 'root-CA.pem')), cert: readFileSync(join(deviceDir, 'device.pem.crt')), key: readFileSync(join(deviceDir, 'private.pem.key')),
-  });
-
-  after(async () => {
-    server?.child.kill('SIGKILL');
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => rig.cleanup());
 
   it('restart - retained messages come back after SIGKILL, deleted ones do not', async () => {
     let runtime = await start();
@@ -46,8 +32,8 @@ describe('restart - acknowledged data survives SIGKILL', () => {
     await pub.publishAsync('keep/mqtt', Buffer.from([0, 1, 2, 255]), { qos: 1, retain: true, properties: { userProperties: { k: 'v' } } });
     await endClient(pub);
 
-    server!.child.kill('SIGKILL');
-    const { signal } = await server!.exited;
+    rig.server!.child.kill('SIGKILL');
+    const { signal } = await rig.server!.exited;
     assert.equal(signal, 'SIGKILL');
 
     runtime = await start();
@@ -64,8 +50,8 @@ describe('restart - acknowledged data survives SIGKILL', () => {
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(got.messages.filter((m) => m.topic === 'gone').length, 0, 'the deleted retained message stays deleted');
     await endClient(sub);
-    server!.child.kill('SIGTERM');
-    assert.equal((await server!.exited).code, 0);
+    rig.server!.child.kill('SIGTERM');
+    assert.equal((await rig.server!.exited).code, 0);
   });
 
   it('restart - QoS 1 messages queued for offline persistent sessions are delivered after SIGKILL, once each', async () => {
@@ -88,8 +74,8 @@ describe('restart - acknowledged data survives SIGKILL', () => {
     for (let i = 0; i < 3; i++) await pub.publishAsync('queued/mqtt', `m${i}`, { qos: 1 });
     await endClient(pub);
 
-    server!.child.kill('SIGKILL');
-    await server!.exited;
+    rig.server!.child.kill('SIGKILL');
+    await rig.server!.exited;
     runtime = await start();
 
     for (const [id, version] of [['offline-4', 4], ['offline-5', 5]] as const) {
@@ -108,7 +94,7 @@ describe('restart - acknowledged data survives SIGKILL', () => {
       assert.equal(got.messages.length, 6, `${id}: nothing twice`);
       await endClient(c);
     }
-    server!.child.kill('SIGTERM');
-    await server!.exited;
+    rig.server!.child.kill('SIGTERM');
+    await rig.server!.exited;
   });
 });
