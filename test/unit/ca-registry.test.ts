@@ -52,9 +52,12 @@ interface Fixture {
 async function fixture(): Promise<Fixture> {
   const store = SqliteStore.open(join(dir, `ca-registry-${++stores}.db`));
   const now = { ms: Date.now() };
-  const registry = new Registry({ store, ca: authority, accountId: '123456789012', region: 'eu-west-1', clock: () => now.ms });
+  // Never behind the real time: openssl stamps the certificates a test makes later with its own clock
+  // (notBefore to the second), and a frozen clock would find them not yet valid. Tests move it forward.
+  const clock = (): number => Math.max(now.ms, Date.now());
+  const registry = new Registry({ store, ca: authority, accountId: '123456789012', region: 'eu-west-1', clock });
   await registry.init();
-  const cas = new CaRegistry({ store, registry, clock: () => now.ms, onError: (err) => { throw err; } });
+  const cas = new CaRegistry({ store, registry, clock, onError: (err) => { throw err; } });
   await cas.init();
   const f: Fixture = { store, registry, cas, now, trustChanges: 0, events: [], code: (await cas.getRegistrationCode()).registrationCode };
   cas.onTrustChange(() => { f.trustChanges++; });
@@ -117,7 +120,7 @@ describe('ca-registry - CA certificates and the listeners\' view', () => {
 
   test('ca-registry - ListCACertificates pages newest first (ascending on request); pageSize is 1..250', async () => {
     const a = await register(f, caA);
-    f.now.ms += 1000;
+    f.now.ms = Date.now() + 1000;
     const b = await register(f, caB);
     const first = await f.cas.listCaCertificates({ pageSize: 1 });
     assert.deepEqual(first.certificates.map((c) => c.certificateId), [b]);
