@@ -9,24 +9,14 @@ import { invalidRequest } from '../errors.js';
 import type { RegistrationConfig } from '../registry/ca-registry.js';
 import { CERTIFICATE_STATUSES } from '../store/store.js';
 import {
-  jsonBody, memberBoolean, memberString, queryBoolean, queryEnum, queryInteger, queryString, requiredMemberString,
-  type JsonObject, type QueryBag,
+  jsonBody, markerPaging, memberBoolean, memberString, pathLabel, queryBoolean, queryEnum, requiredMemberString,
+  type JsonObject,
 } from './input.js';
-import type { Operation, OperationRequest } from './operations.js';
+import type { Operation } from './operations.js';
 
-/** AWS: PageSize is 1..250. */
-const MAX_PAGE = 250;
 const CA_STATUSES = ['ACTIVE', 'INACTIVE'] as const;
 const AUTO_REGISTRATION_STATUSES = ['ENABLE', 'DISABLE'] as const;
 const CERTIFICATE_MODES = ['DEFAULT', 'SNI_ONLY'] as const;
-
-const label = (req: OperationRequest, name: string): string => req.params[name] ?? '';
-
-const certificatePaging = (query: QueryBag): { pageSize: number | undefined; marker: string | undefined; isAscendingOrder: boolean | undefined } => ({
-  pageSize: queryInteger(query, 'pageSize', 1, MAX_PAGE),
-  marker: queryString(query, 'marker'),
-  isAscendingOrder: queryBoolean(query, 'isAscendingOrder'),
-});
 
 /** A body member restricted to an enum (certificateMode, status). */
 function memberEnum<T extends string>(body: JsonObject, name: string, allowed: readonly T[]): T | undefined {
@@ -84,7 +74,7 @@ export const CA_OPERATIONS: readonly Operation[] = [
     method: 'GET',
     url: '/cacertificate/:certificateId',
     async handle(ctx, req) {
-      return ctx.caRegistry.describeCaCertificate(label(req, 'certificateId'));
+      return ctx.caRegistry.describeCaCertificate(pathLabel(req.params, 'certificateId'));
     },
   },
   {
@@ -92,7 +82,7 @@ export const CA_OPERATIONS: readonly Operation[] = [
     method: 'GET',
     url: '/cacertificates',
     async handle(ctx, req) {
-      const page = await ctx.caRegistry.listCaCertificates(certificatePaging(req.query));
+      const page = await ctx.caRegistry.listCaCertificates(markerPaging(req.query));
       return { certificates: page.certificates, nextMarker: page.nextMarker };
     },
   },
@@ -103,7 +93,7 @@ export const CA_OPERATIONS: readonly Operation[] = [
     async handle(ctx, req) {
       const body = jsonBody(req.body);
       await ctx.caRegistry.updateCaCertificate({
-        certificateId: label(req, 'certificateId'),
+        certificateId: pathLabel(req.params, 'certificateId'),
         newStatus: queryEnum(req.query, 'newStatus', CA_STATUSES),
         newAutoRegistrationStatus: queryEnum(req.query, 'newAutoRegistrationStatus', AUTO_REGISTRATION_STATUSES),
         registrationConfig: registrationConfig(body),
@@ -117,7 +107,7 @@ export const CA_OPERATIONS: readonly Operation[] = [
     method: 'DELETE',
     url: '/cacertificate/:certificateId',
     async handle(ctx, req) {
-      await ctx.caRegistry.deleteCaCertificate(label(req, 'certificateId'));
+      await ctx.caRegistry.deleteCaCertificate(pathLabel(req.params, 'certificateId'));
       return {};
     },
   },
@@ -150,7 +140,7 @@ export const CA_OPERATIONS: readonly Operation[] = [
     method: 'GET',
     url: '/certificates-by-ca/:caCertificateId',
     async handle(ctx, req) {
-      const page = await ctx.caRegistry.listCertificatesByCa(label(req, 'caCertificateId'), certificatePaging(req.query));
+      const page = await ctx.caRegistry.listCertificatesByCa(pathLabel(req.params, 'caCertificateId'), markerPaging(req.query));
       return { certificates: page.certificates, nextMarker: page.nextMarker };
     },
   },

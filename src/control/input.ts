@@ -47,6 +47,13 @@ export const paging = (query: QueryBag): { nextToken: string | undefined; maxRes
   maxResults: queryInteger(query, 'maxResults', 1, MAX_PAGE),
 });
 
+/** The marker/pageSize/isAscendingOrder trio the certificate, CA and policy listings take. */
+export const markerPaging = (query: QueryBag): { marker: string | undefined; pageSize: number | undefined; isAscendingOrder: boolean | undefined } => ({
+  marker: queryString(query, 'marker'),
+  pageSize: queryInteger(query, 'pageSize', 1, MAX_PAGE),
+  isAscendingOrder: queryBoolean(query, 'isAscendingOrder'),
+});
+
 /** A path label, already percent-decoded by the router; '' when absent (the registry then refuses it). */
 export const pathLabel = (params: Record<string, string>, name: string): string => params[name] ?? '';
 

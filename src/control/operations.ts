@@ -15,9 +15,9 @@ import { ACCESS_KEY_OPERATIONS } from './access-key-operations.js';
 import { CA_OPERATIONS } from './ca-operations.js';
 import { THING_TYPE_OPERATIONS } from './thing-type-operations.js';
 import {
-  MAX_PAGE,
   attributePayload,
   jsonBody,
+  markerPaging,
   memberBoolean,
   memberLong,
   memberString,
@@ -25,7 +25,6 @@ import {
   pathLabel,
   queryBoolean,
   queryEnum,
-  queryInteger,
   queryLong,
   queryString,
   requiredHeader,
@@ -197,11 +196,7 @@ const REGISTRY_OPERATIONS: readonly Operation[] = [
     method: 'GET',
     url: '/certificates',
     async handle(ctx, req) {
-      const page = await ctx.registry.listCertificates({
-        pageSize: queryInteger(req.query, 'pageSize', 1, MAX_PAGE),
-        marker: queryString(req.query, 'marker'),
-        isAscendingOrder: queryBoolean(req.query, 'isAscendingOrder'),
-      });
+      const page = await ctx.registry.listCertificates(markerPaging(req.query));
       return { certificates: page.certificates, nextMarker: page.nextMarker };
     },
   },

@@ -11,27 +11,18 @@ import {
   memberString,
   memberStringList,
   memberStructureList,
+  markerPaging,
+  pathLabel,
   queryBoolean,
-  queryInteger,
   queryString,
   requiredHeader,
   requiredMemberString,
-  type QueryBag,
 } from './input.js';
-import type { Operation, OperationRequest } from './operations.js';
+import type { Operation } from './operations.js';
 
-/** AWS: PageSize is 1..250. */
-const MAX_PAGE = 250;
 /** AWS (deprecated principal-policy operations): the principal travels in this header. */
 const PRINCIPAL_HEADER = 'x-amzn-iot-principal';
 
-const param = (req: OperationRequest, name: string): string => req.params[name] ?? '';
-
-const markerPaging = (query: QueryBag): { marker: string | undefined; pageSize: number | undefined; isAscendingOrder: boolean | undefined } => ({
-  marker: queryString(query, 'marker'),
-  pageSize: queryInteger(query, 'pageSize', 1, MAX_PAGE),
-  isAscendingOrder: queryBoolean(query, 'isAscendingOrder'),
-});
 
 export const POLICY_OPERATIONS: readonly Operation[] = [
   {
@@ -41,7 +32,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     async handle(ctx, req) {
       // Tags are accepted and not kept: topicd has no tagging API to read them back.
       const body = jsonBody(req.body);
-      return ctx.registry.policies.createPolicy(param(req, 'policyName'), requiredMemberString(body, 'policyDocument'));
+      return ctx.registry.policies.createPolicy(pathLabel(req.params, 'policyName'), requiredMemberString(body, 'policyDocument'));
     },
   },
   {
@@ -49,7 +40,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     method: 'GET',
     url: '/policies/:policyName',
     async handle(ctx, req) {
-      return ctx.registry.policies.getPolicy(param(req, 'policyName'));
+      return ctx.registry.policies.getPolicy(pathLabel(req.params, 'policyName'));
     },
   },
   {
@@ -66,7 +57,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     method: 'DELETE',
     url: '/policies/:policyName',
     async handle(ctx, req) {
-      await ctx.registry.policies.deletePolicy(param(req, 'policyName'));
+      await ctx.registry.policies.deletePolicy(pathLabel(req.params, 'policyName'));
       return undefined;
     },
   },
@@ -78,7 +69,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     url: '/policies/:policyName/version',
     async handle(ctx, req) {
       const document = requiredMemberString(jsonBody(req.body), 'policyDocument');
-      return ctx.registry.policies.createPolicyVersion(param(req, 'policyName'), document, queryBoolean(req.query, 'setAsDefault') ?? false);
+      return ctx.registry.policies.createPolicyVersion(pathLabel(req.params, 'policyName'), document, queryBoolean(req.query, 'setAsDefault') ?? false);
     },
   },
   {
@@ -86,7 +77,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     method: 'GET',
     url: '/policies/:policyName/version',
     async handle(ctx, req) {
-      return ctx.registry.policies.listPolicyVersions(param(req, 'policyName'));
+      return ctx.registry.policies.listPolicyVersions(pathLabel(req.params, 'policyName'));
     },
   },
   {
@@ -94,7 +85,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     method: 'GET',
     url: '/policies/:policyName/version/:policyVersionId',
     async handle(ctx, req) {
-      return ctx.registry.policies.getPolicyVersion(param(req, 'policyName'), param(req, 'policyVersionId'));
+      return ctx.registry.policies.getPolicyVersion(pathLabel(req.params, 'policyName'), pathLabel(req.params, 'policyVersionId'));
     },
   },
   {
@@ -102,7 +93,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     method: 'PATCH',
     url: '/policies/:policyName/version/:policyVersionId',
     async handle(ctx, req) {
-      await ctx.registry.policies.setDefaultPolicyVersion(param(req, 'policyName'), param(req, 'policyVersionId'));
+      await ctx.registry.policies.setDefaultPolicyVersion(pathLabel(req.params, 'policyName'), pathLabel(req.params, 'policyVersionId'));
       return undefined;
     },
   },
@@ -111,7 +102,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     method: 'DELETE',
     url: '/policies/:policyName/version/:policyVersionId',
     async handle(ctx, req) {
-      await ctx.registry.policies.deletePolicyVersion(param(req, 'policyName'), param(req, 'policyVersionId'));
+      await ctx.registry.policies.deletePolicyVersion(pathLabel(req.params, 'policyName'), pathLabel(req.params, 'policyVersionId'));
       return undefined;
     },
   },
@@ -122,7 +113,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     method: 'PUT',
     url: '/target-policies/:policyName',
     async handle(ctx, req) {
-      await ctx.registry.policies.attachPolicy(param(req, 'policyName'), requiredMemberString(jsonBody(req.body), 'target'));
+      await ctx.registry.policies.attachPolicy(pathLabel(req.params, 'policyName'), requiredMemberString(jsonBody(req.body), 'target'));
       return undefined;
     },
   },
@@ -132,7 +123,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     method: 'POST',
     url: '/target-policies/:policyName',
     async handle(ctx, req) {
-      await ctx.registry.policies.detachPolicy(param(req, 'policyName'), requiredMemberString(jsonBody(req.body), 'target'));
+      await ctx.registry.policies.detachPolicy(pathLabel(req.params, 'policyName'), requiredMemberString(jsonBody(req.body), 'target'));
       return undefined;
     },
   },
@@ -141,7 +132,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     method: 'PUT',
     url: '/principal-policies/:policyName',
     async handle(ctx, req) {
-      await ctx.registry.policies.attachPolicy(param(req, 'policyName'), requiredHeader(req.headers, PRINCIPAL_HEADER, 'principal'));
+      await ctx.registry.policies.attachPolicy(pathLabel(req.params, 'policyName'), requiredHeader(req.headers, PRINCIPAL_HEADER, 'principal'));
       return undefined;
     },
   },
@@ -150,7 +141,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     method: 'DELETE',
     url: '/principal-policies/:policyName',
     async handle(ctx, req) {
-      await ctx.registry.policies.detachPolicy(param(req, 'policyName'), requiredHeader(req.headers, PRINCIPAL_HEADER, 'principal'));
+      await ctx.registry.policies.detachPolicy(pathLabel(req.params, 'policyName'), requiredHeader(req.headers, PRINCIPAL_HEADER, 'principal'));
       return undefined;
     },
   },
@@ -172,7 +163,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
       // `recursive` adds the policies of a thing group's parents; topicd has no thing groups yet.
       queryBoolean(req.query, 'recursive');
       const { marker, pageSize } = markerPaging(req.query);
-      const page = await ctx.registry.policies.listAttachedPolicies(param(req, 'target'), { marker, pageSize });
+      const page = await ctx.registry.policies.listAttachedPolicies(pathLabel(req.params, 'target'), { marker, pageSize });
       return { policies: page.policies, nextMarker: page.nextMarker };
     },
   },
@@ -182,7 +173,7 @@ export const POLICY_OPERATIONS: readonly Operation[] = [
     url: '/policy-targets/:policyName',
     async handle(ctx, req) {
       const { marker, pageSize } = markerPaging(req.query);
-      const page = await ctx.registry.policies.listTargetsForPolicy(param(req, 'policyName'), { marker, pageSize });
+      const page = await ctx.registry.policies.listTargetsForPolicy(pathLabel(req.params, 'policyName'), { marker, pageSize });
       return { targets: page.targets, nextMarker: page.nextMarker };
     },
   },
