@@ -145,12 +145,12 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     // A policy, attachment or thing change applies to live connections within the turn.
     registry.authorization.onChange(() => connections.scheduleSweep());
     const httpsDeps = {
-      broker, authorizer, connections, onError,
+      broker, authorizer, connections, onError, durability: store,
       topicLimits: profile.limits.topics,
       maxPayloadBytes: profile.limits.maxPayloadBytes,
     };
     const https = createHttpsPublishServer(httpsDeps);
-    const mqttDeps = { broker, authorizer, connections, onError, limits: profile.limits, lifecycle: new LifecycleEvents(broker) };
+    const mqttDeps = { broker, authorizer, connections, onError, durability: store, limits: profile.limits, lifecycle: new LifecycleEvents(broker) };
     const webSocket = createWebSocketGateway({ mqtt: mqttDeps, lookupSecret, region: config.region, onError });
     // AWS serves MQTT over WSS on 443 (and not on 8443): the ALPN port's HTTP side is its own server
     // that also upgrades /mqtt. The --ws-port listener serves the upgrade alone.

@@ -2,8 +2,13 @@
  * @module store
  * The Store port: everything topicd keeps durably. Backends (`sqlite/` now, `postgres/` for a cluster)
  * implement it and pass the one contract suite in test/unit/store-contract.ts. Methods are grouped by
- * noun. Everything is async so that a networked backend fits the same port; the SQLite backend simply
- * resolves at once. The Store validates nothing about AWS rules: that is the registry's job.
+ * noun. Everything is async so that a networked backend fits the same port. The Store validates nothing
+ * about AWS rules: that is the registry's job.
+ *
+ * Durability is part of the contract, not an accident of one backend: a write's promise settles only
+ * once the write is durable (committed), and `afterDurable` orders work (a socket flush carrying a
+ * PUBACK or an HTTP 200) after every write issued before it. Nothing is acknowledged to a client
+ * before that. How writes are batched (per event-loop turn, in SQLite) lives behind the port.
  */
 
 export type CertificateStatus =
@@ -365,7 +370,17 @@ export interface MetaStore {
   set(key: string, value: string): Promise<void>;
 }
 
-export interface Store {
+/** Orders acknowledgements after the writes they acknowledge. */
+export interface Durability {
+  /**
+   * Runs `task(arg, true)` once every write issued before this call is durable, at the earliest at
+   * the end of the current event-loop turn (so a turn's replies leave together), tasks in call order;
+   * `task(arg, false)` when one of those writes failed: the caller must not acknowledge then.
+   */
+  afterDurable<T>(task: (arg: T, durable: boolean) => void, arg: T): void;
+}
+
+export interface Store extends Durability {
   readonly meta: MetaStore;
   readonly things: ThingStore;
   readonly thingTypes: ThingTypeStore;

@@ -17,7 +17,7 @@ import { DENY_ALL, principalKey, type Authorizer, type Grants } from '../auth/au
 import type { Broker } from '../broker/broker.js';
 import { createMessage, type PublishProperties } from '../protocol/codec.js';
 import { validateTopicName, type TopicLimits } from '../protocol/topics.js';
-import { atTurnEnd } from '../turn.js';
+import type { Durability } from '../store/store.js';
 import type { ConnectionIndex } from './connection-index.js';
 import { principalOf } from './principal.js';
 
@@ -25,6 +25,8 @@ export interface HttpsPublishDeps {
   broker: Broker;
   authorizer: Authorizer;
   connections: ConnectionIndex;
+  /** The 200 waits for the writes it acknowledges. */
+  durability: Durability;
   topicLimits: TopicLimits;
   /** AWS IoT: 128 KB. */
   maxPayloadBytes: number;
@@ -203,7 +205,11 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse, traceId: stri
   req.resume();
 }
 
-const uncorkSocket = (socket: Socket): void => socket.uncork();
+/** A failed write cuts the connection: the client sees an error, never a 200 for a message not kept. */
+const flushSocket = (socket: Socket, durable: boolean): void => {
+  if (durable) socket.uncork();
+  else socket.destroy();
+};
 
 /** Requests each publish server is still answering, for a shutdown that lets them finish. */
 const inFlight = new WeakMap<Server, { count: number }>();
@@ -247,7 +253,7 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
         const socket = res.socket;
         if (socket) {
           socket.cork();
-          atTurnEnd(uncorkSocket, socket);
+          deps.durability.afterDurable(flushSocket, socket);
         }
         send(res, 200, `{"message":"OK","traceId":"${traceId}"}`, traceId);
       });

@@ -13,6 +13,7 @@ import type { LifecycleEvents } from '../broker/lifecycle.js';
 import type { Packet } from '../protocol/codec.js';
 import { createFastDecoder } from '../protocol/fast-decoder.js';
 import { RC } from '../protocol/reason-codes.js';
+import type { Durability } from '../store/store.js';
 import type { ConnectionIndex } from './connection-index.js';
 import { SocketLink } from './socket-link.js';
 
@@ -22,6 +23,8 @@ export interface MqttTransportDeps {
   limits: ChannelLimits;
   lifecycle?: LifecycleEvents;
   connections: ConnectionIndex;
+  /** Acknowledgements wait for the writes they acknowledge. */
+  durability: Durability;
   onError?: (err: unknown, context: string) => void;
 }
 
@@ -32,7 +35,7 @@ export interface PeerClosable {
 
 /** Serves MQTT on a socket whose peer the listener has already identified. */
 export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransportDeps): void {
-  const link = new SocketLink(socket);
+  const link = new SocketLink(socket, deps.durability);
   const untrack = deps.connections.add(principalKey(principal), (reason) => {
     if (reason === 'shutdown') channel.close(RC.SERVER_SHUTTING_DOWN, 'server shutting down');
     else if (reason === 'certificate-inactive') channel.close(RC.NOT_AUTHORIZED, 'certificate no longer active');

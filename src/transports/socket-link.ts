@@ -4,28 +4,30 @@
  * check phase, after every I/O callback of the turn has run), so the deliveries caused by many
  * publishers' packets in one turn become one TLS record and one syscall instead of one each.
  * (process.nextTick would flush after every single I/O callback.)
- * The flush runs after the store's commit of the same turn (src/turn.ts), so no acknowledgement
- * leaves before what it acknowledges is durable.
+ * The flush waits for the store (Durability.afterDurable), so no acknowledgement leaves before what it
+ * acknowledges is durable; when a write failed, the socket is cut instead, unflushed bytes and all,
+ * and the client resends what it was never told was taken.
  * A peer that stops reading is cut off once its unsent bytes pass a bound, so one slow client can
  * neither grow our memory without limit nor hold up anyone else.
  */
 import type { Socket } from 'node:net';
 import type { Link } from '../broker/channel.js';
-import { atTurnEnd } from '../turn.js';
+import type { Durability } from '../store/store.js';
 
 /** Unsent bytes a connection may hold before it is treated as stalled and closed. */
 export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
-function uncork(link: SocketLink): void {
+function flush(link: SocketLink, durable: boolean): void {
   link.corked = false;
-  link.socket.uncork();
+  if (durable) link.socket.uncork();
+  else link.socket.destroy();
 }
 
 export class SocketLink implements Link {
   corked = false;
   readonly remoteAddress: string;
 
-  constructor(readonly socket: Socket) {
+  constructor(readonly socket: Socket, private readonly durability: Durability) {
     this.remoteAddress = socket.remoteAddress ?? '';
   }
 
@@ -43,7 +45,7 @@ export class SocketLink implements Link {
     if (!this.corked) {
       this.corked = true;
       socket.cork();
-      atTurnEnd(uncork, this);
+      this.durability.afterDurable(flush, this);
     }
     socket.write(buf);
   }

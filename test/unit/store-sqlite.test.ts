@@ -11,7 +11,6 @@ import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { atTurnEnd } from '../../src/turn.js';
 import { storeContract } from './store-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'topicd-store-'));
@@ -31,14 +30,19 @@ describe('SqliteStore - file database', () => {
     try {
       const seen = (): number => other.prepare<[], { n: number }>('SELECT count(*) AS n FROM retained').get()?.n ?? 0;
       const order: string[] = [];
-      for (let i = 0; i < 3; i++) await store.retained.put({ topic: `batch/${i}`, payload: Buffer.from('x'), qos: 0, properties: null, updatedAt: i });
+      const writes = [0, 1, 2].map((i) => store.retained.put({ topic: `batch/${i}`, payload: Buffer.from('x'), qos: 0, properties: null, updatedAt: i })
+        .then(() => order.push(`write ${i} settles, another connection sees ${seen()}`)));
       // Another connection sees nothing yet: the turn's transaction is still open...
       assert.equal(seen(), 0);
       // ...while the store itself reads its own writes.
       assert.equal((await store.retained.all()).length, 3);
-      atTurnEnd(() => order.push(`network task sees ${seen()}`), undefined);
+      store.afterDurable((_: undefined, durable) => order.push(`network task (durable ${durable}) sees ${seen()}`), undefined);
+      await Promise.all(writes);
       await new Promise((resolve) => setImmediate(resolve));
-      assert.deepEqual(order, ['network task sees 3'], 'committed before the network phase');
+      assert.deepEqual(order, [
+        'network task (durable true) sees 3',
+        'write 0 settles, another connection sees 3', 'write 1 settles, another connection sees 3', 'write 2 settles, another connection sees 3',
+      ], 'committed before the network phase and before any write promise settles');
       assert.equal(seen(), 3);
     } finally {
       other.close();

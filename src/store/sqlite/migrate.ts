@@ -1,0 +1,29 @@
+/**
+ * @module store/sqlite/migrate
+ * Brings a database's schema up to date with MIGRATIONS, refusing one written by a newer topicd.
+ */
+import type { Database as Db } from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+
+/** Applies the migrations the database has not seen yet, each in its own transaction. */
+export function migrate(db: Db): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  // Numbers may skip (see migrations.ts) but must grow, or an entry would be skipped for good.
+  MIGRATIONS.forEach((m, i) => {
+    const before = MIGRATIONS[i - 1];
+    if (before && m.version <= before.version) throw new Error(`migration ${m.version} follows ${before.version}: versions must increase`);
+  });
+  if (current > latest) {
+    throw new Error(`database ${db.name} has schema version ${current}, newer than this topicd knows (${latest}); upgrade topicd`);
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      // PRAGMA takes no bound parameters; the version is a number from our own table.
+      db.pragma(`user_version = ${Math.trunc(migration.version)}`);
+    }).immediate();
+  }
+  return latest;
+}
