@@ -75,27 +75,9 @@ export interface Authorizer {
 }
 
 /**
- * `$` topics belong to the service. Clients may only watch (subscribe to, receive) AWS's lifecycle
- * events; no policy can let a client publish there, since the broker speaks for the service on them.
- */
-export function reservedForPublish(topic: string): boolean {
-  return topic.charCodeAt(0) === 36; /* $ */
-}
-
-/** A filter on a `$` topic other than `$aws/events/...`; a shared subscription is judged by the filter it shares. */
-export function reservedForSubscribe(filter: string): boolean {
-  let f = filter;
-  if (f.startsWith('$share/')) {
-    const slash = f.indexOf('/', 7);
-    if (slash === -1) return false;
-    f = f.slice(slash + 1);
-  }
-  return f.charCodeAt(0) === 36 && !f.startsWith('$aws/events/');
-}
-
-/**
  * The plain-TCP development listener's rule: its clients are anonymous, and what they may do is the
- * mqtt-plain-allow setting, whatever the topic (`$` topics stay reserved). No policies apply.
+ * mqtt-plain-allow setting, whatever the topic (which `$` topics anyone may use is the publish
+ * gate's rule). No policies apply.
  */
 export class PlainListenerAuthorizer implements Authorizer {
   private readonly shared: Grants;
@@ -103,8 +85,8 @@ export class PlainListenerAuthorizer implements Authorizer {
   constructor(allow: { publish: boolean; subscribe: boolean }) {
     this.shared = {
       connect: () => true,
-      publish: (topic) => allow.publish && !reservedForPublish(topic),
-      subscribe: (filter) => allow.subscribe && !reservedForSubscribe(filter),
+      publish: () => allow.publish,
+      subscribe: () => allow.subscribe,
       receive: () => true,
     };
   }

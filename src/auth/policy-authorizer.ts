@@ -14,7 +14,7 @@
 import type { CompiledPolicy, PolicyContext, ThingContext } from './policy/index.js';
 import { certificateNameFields, evaluate, iotArnPrefix } from './policy/index.js';
 import type { Authorizer, ConnectAttribute, Grants, Principal } from './authorizer.js';
-import { DENY_ALL, reservedForPublish, reservedForSubscribe } from './authorizer.js';
+import { DENY_ALL } from './authorizer.js';
 
 /** What the registry tells the authorizer, synchronously, from memory (registry/authorization-view). */
 export interface AuthorizationSource {
@@ -92,12 +92,12 @@ export class PolicyAuthorizer implements Authorizer {
   }
 }
 
-/** An admin access key: everything a client may do at all (`$` topics stay the service's). */
+/** An admin access key: everything (which `$` topics anyone may use is the publish gate's rule). */
 class AdminGrants implements Grants {
   constructor(private readonly good: () => boolean) {}
   connect(): boolean { return this.good(); }
-  publish(topic: string): boolean { return !reservedForPublish(topic) && this.good(); }
-  subscribe(filter: string): boolean { return !reservedForSubscribe(filter) && this.good(); }
+  publish(): boolean { return this.good(); }
+  subscribe(): boolean { return this.good(); }
   receive(): boolean { return this.good(); }
 }
 
@@ -132,7 +132,6 @@ class PolicyGrants implements Grants {
   }
 
   publish(topic: string, retain: boolean): boolean {
-    if (reservedForPublish(topic)) return false;
     this.refresh();
     const published = (this.published ??= new Map());
     let allowed = published.get(topic);
@@ -145,7 +144,6 @@ class PolicyGrants implements Grants {
   }
 
   subscribe(filter: string): boolean {
-    if (reservedForSubscribe(filter)) return false;
     this.refresh();
     const subscribed = (this.subscribed ??= new Map());
     const allowed = subscribed.get(filter);

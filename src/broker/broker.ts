@@ -1,30 +1,29 @@
 /**
  * @module broker/broker
- * The routing core: sessions by client id, the subscription tree over them, and retained messages.
- * Transports and channels publish into it; it fans a message out to every matching session. It
- * opens no sockets and touches no SQL: persistent sessions, delayed wills and retained messages
- * outlive the process through the Store's SessionStore and RetainedStore ports.
+ * The router: sessions by client id, the subscription tree over them, and retained messages. The
+ * publish gate (ingress.ts) hands it admitted messages; it fans each out to every matching session.
+ * It opens no sockets and touches no SQL: persistent sessions and retained messages outlive the
+ * process through the Store's SessionStore and RetainedStore ports.
+ *
+ * A slow or stalled subscriber costs only itself: the router never waits for a session, it hands the
+ * message over and the session keeps it within its own bounds (its queue, its drops and their count;
+ * session.ts), so one client's congestion never holds back another's publishes.
  */
-import { createMessage, isExpired, type Message, type PublishProperties, type QoS } from '../protocol/codec.js';
-import type { RetainedStore, SessionStore, SessionSubscriptionRow } from '../store/store.js';
-import { fromRetainedRow, fromSessionMessageRow, parseProperties, serializeProperties, toRetainedRow } from './message-codec.js';
+import type { Message, QoS } from '../protocol/codec.js';
 import { parseSharedFilter } from '../protocol/topics.js';
+import type { RetainedStore, SessionStore, SessionSubscriptionRow } from '../store/store.js';
+import { after, SYSTEM_CLOCK, type Clock } from './clock.js';
+import { fromSessionMessageRow } from './message-codec.js';
+import { RetainedMessages } from './retained.js';
 import { Session, type SessionChannel, type SessionSubscription } from './session.js';
 import { SharedGroup } from './shared-group.js';
 import { NO_LOCAL, RETAIN_AS_PUBLISHED, TopicTree } from './topic-tree.js';
 
 /** The v5 Session Expiry Interval that means never. */
 const NEVER_EXPIRES = 0xffffffff;
-const MAX_TIMER_MS = 0x7fffffff;
 
-/** A last will as the broker sends it (CONNECT's will, without its delay). */
-export interface WillMessage {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  properties: PublishProperties | undefined;
-}
+/** The principal key of a client of the plain development listener (auth/authorizer.ts principalKey). */
+export const ANONYMOUS_OWNER = 'anonymous';
 
 /** What the topic tree delivers to: a session, or a shared subscription group of sessions. */
 type Target = Session | SharedGroup;
@@ -34,71 +33,66 @@ export interface BrokerOptions {
   hashMatchesParent: boolean;
   /** Whether retained messages go to wildcard subscriptions (standard); AWS IoT: exact filters only. */
   retainedToWildcards: boolean;
-  /** QoS 1 messages a session may have queued behind its in-flight window; past it new ones are dropped. */
+  /** QoS 1 and 2 messages a session may have queued behind its in-flight window; past it new ones are dropped. */
   maxQueuedPerSession: number;
-  /** Queue length at which a connected session holds back its publishers' PUBACKs, and where it stops. */
-  congestionHighWater: number;
-  congestionLowWater: number;
 }
 
-export const AWS_BROKER_OPTIONS: BrokerOptions = {
-  hashMatchesParent: false, retainedToWildcards: false, maxQueuedPerSession: 1000, congestionHighWater: 100, congestionLowWater: 50,
-};
+export const AWS_BROKER_OPTIONS: BrokerOptions = { hashMatchesParent: false, retainedToWildcards: false, maxQueuedPerSession: 1000 };
 
 export interface BrokerDeps {
   /** Where retained messages are kept across restarts; in memory only when absent. */
-  retainedStore?: RetainedStore;
+  retainedStore?: RetainedStore | undefined;
   /** Where persistent sessions are kept across restarts; in memory only when absent. */
-  sessionStore?: SessionStore;
+  sessionStore?: SessionStore | undefined;
   /** A store write failed: the message was routed, but its stored copy may not survive a restart. */
-  onStoreError?: (err: unknown, context: string) => void;
-  now?: () => number;
+  onStoreError?: ((err: unknown, context: string) => void) | undefined;
+  clock?: Clock | undefined;
 }
 
+/** Why a session could not be opened. */
+export type OpenRefusal = 'owned-by-another';
+
 export class Broker {
+  readonly retained: RetainedMessages;
   private readonly tree: TopicTree<Target>;
-  /** Delayed wills (MQTT 5 Will Delay Interval) by client id. */
-  private readonly pendingWills = new Map<string, NodeJS.Timeout>();
   /** Shared subscription groups by their full `$share/{group}/{filter}`. */
   private readonly groups = new Map<string, SharedGroup>();
-  private readonly retained = new Map<string, Message>();
   private readonly sessions = new Map<string, Session>();
-  private readonly options: BrokerOptions;
-  private readonly deps: BrokerDeps;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   /** CONNECTs per client id in the current second (only when a connect rate is set). */
   private readonly connectsThisSecond = new Map<string, number>();
   private connectSecond = 0;
-  /** Sessions that reported congestion while the current publish was routed (reused: no allocation per publish). */
-  private readonly congested: Session[] = [];
-  private readonly noteCongested = (session: Session): void => {
-    if (!this.congested.includes(session)) this.congested.push(session);
-  };
 
-  constructor(options: BrokerOptions = AWS_BROKER_OPTIONS, deps: BrokerDeps = {}) {
-    this.options = options;
-    this.deps = deps;
-    this.now = deps.now ?? Date.now;
+  constructor(private readonly options: BrokerOptions = AWS_BROKER_OPTIONS, private readonly deps: BrokerDeps = {}) {
+    this.clock = deps.clock ?? SYSTEM_CLOCK;
     this.tree = new TopicTree<Target>({ hashMatchesParent: options.hashMatchesParent });
+    this.retained = new RetainedMessages(
+      { hashMatchesParent: options.hashMatchesParent, toWildcards: options.retainedToWildcards }, this.clock, deps.retainedStore, this.storeFailed);
   }
 
   // ---- sessions ----
 
+  /** The session of a client id, connected or not. */
+  session(clientId: string): Session | undefined {
+    return this.sessions.get(clientId);
+  }
+
+  /** Every session, connected or not (for the console and the iot-data connection routes). */
+  allSessions(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+
   /**
-   * Opens the session a CONNECT asks for. A connection holding the client id is taken over (the new
-   * connection wins, as in AWS IoT and [MQTT-3.1.4-2]); clean start discards the old session
-   * [MQTT-3.1.2-4]. The caller sends CONNACK, then attaches its channel with `session.attach`.
+   * Opens the session a CONNECT asks for, for the principal `owner` (its principal key). A
+   * connection holding the client id is taken over (the new connection wins, as in AWS IoT and
+   * [MQTT-3.1.4-2]); clean start discards the old session [MQTT-3.1.2-4]. An anonymous client may
+   * never resume or take over a session an authenticated principal made. The caller sends CONNACK,
+   * then attaches its channel with `session.attach`.
    */
-  openSession(clientId: string, cleanStart: boolean, expirySeconds: number): { session: Session; present: boolean } {
-    this.sessions.get(clientId)?.channel?.takenOver();
-    // [MQTT-3.1.3-9] a new connection for the client id before the Will Delay Interval cancels the will
-    const will = this.pendingWills.get(clientId);
-    if (will) {
-      clearTimeout(will);
-      this.pendingWills.delete(clientId);
-      this.deps.sessionStore?.deleteWill(clientId).catch(this.storeFailed);
-    }
+  openSession(clientId: string, cleanStart: boolean, expirySeconds: number, owner: string): { session: Session; present: boolean } | OpenRefusal {
     let session = this.sessions.get(clientId);
+    if (session !== undefined && owner === ANONYMOUS_OWNER && session.owner !== ANONYMOUS_OWNER) return 'owned-by-another';
+    session?.channel?.takenOver();
     if (session && cleanStart) {
       this.discard(session);
       session = undefined;
@@ -110,10 +104,11 @@ export class Broker {
     }
     const wasPersistent = session.persistent;
     session.expirySeconds = expirySeconds;
+    session.owner = owner;
     const store = this.deps.sessionStore;
     if (store) {
       if (session.persistent) {
-        store.put({ clientId, expirySeconds, disconnectedAt: null }).catch(this.storeFailed);
+        store.put({ clientId, expirySeconds, disconnectedAt: null, owner }).catch(this.storeFailed);
         // A session that becomes persistent keeps the subscriptions it already had.
         if (!wasPersistent) for (const [filter, sub] of session.subscriptions) store.subscribe(clientId, subscriptionRow(filter, sub)).catch(this.storeFailed);
       } else if (wasPersistent) {
@@ -123,6 +118,23 @@ export class Broker {
     return { session, present };
   }
 
+  /**
+   * MQTT 5: the client's DISCONNECT changed its Session Expiry Interval [MQTT-3.14.2-2.2]; the
+   * session ends with the connection when it is now 0, or becomes persistent when it was not.
+   */
+  setExpiry(session: Session, expirySeconds: number): void {
+    const wasPersistent = session.persistent;
+    session.expirySeconds = expirySeconds;
+    const store = this.deps.sessionStore;
+    if (!store) return;
+    if (session.persistent) {
+      store.put({ clientId: session.clientId, expirySeconds, disconnectedAt: null, owner: session.owner }).catch(this.storeFailed);
+      if (!wasPersistent) for (const [filter, sub] of session.subscriptions) store.subscribe(session.clientId, subscriptionRow(filter, sub)).catch(this.storeFailed);
+    } else if (wasPersistent) {
+      store.delete(session.clientId).catch(this.storeFailed);
+    }
+  }
+
   /** The session's connection ended: a persistent session waits for its expiry, any other ends now. */
   closeSession(session: Session, channel: SessionChannel): void {
     if (!session.detach(channel)) return;
@@ -130,7 +142,8 @@ export class Broker {
       this.discard(session);
       return;
     }
-    this.deps.sessionStore?.put({ clientId: session.clientId, expirySeconds: session.expirySeconds, disconnectedAt: this.now() }).catch(this.storeFailed);
+    this.deps.sessionStore?.put({ clientId: session.clientId, expirySeconds: session.expirySeconds, disconnectedAt: this.clock.now(), owner: session.owner })
+      .catch(this.storeFailed);
     this.armExpiry(session, session.expirySeconds * 1000);
   }
 
@@ -138,9 +151,9 @@ export class Broker {
   async loadSessions(): Promise<number> {
     const store = this.deps.sessionStore;
     if (!store) return 0;
-    const now = this.now();
+    const now = this.clock.now();
     for (const stored of await store.all()) {
-      const { clientId, expirySeconds, disconnectedAt } = stored.session;
+      const { clientId, expirySeconds, disconnectedAt, owner } = stored.session;
       // A session whose connection was live when the process died counts as disconnected now.
       const left = expirySeconds * 1000 - (disconnectedAt === null ? 0 : now - disconnectedAt);
       if (left <= 0) {
@@ -149,13 +162,15 @@ export class Broker {
       }
       const session = this.newSession(clientId);
       session.expirySeconds = expirySeconds;
+      // An older topicd kept no owner: its sessions count as an authenticated principal's.
+      session.owner = owner ?? '';
       this.sessions.set(clientId, session);
       for (const s of stored.subscriptions) this.addSubscription(session, s.filter, s.qos, s.options ?? 0, s.identifier ?? 0);
       for (const row of stored.messages) {
         session.restore(fromSessionMessageRow(row), { seq: row.seq, packetId: row.packetId, released: row.released === true, ids: row.identifiers });
       }
       for (const packetId of stored.awaitingRelease) session.awaitingRelease.add(packetId);
-      if (disconnectedAt === null) await store.put({ clientId, expirySeconds, disconnectedAt: now });
+      if (disconnectedAt === null) await store.put({ clientId, expirySeconds, disconnectedAt: now, owner });
       this.armExpiry(session, left);
     }
     return this.sessions.size;
@@ -166,7 +181,7 @@ export class Broker {
    * connected `perSecond` times in the current second already.
    */
   admitConnect(clientId: string, perSecond: number): boolean {
-    const second = Math.floor(this.now() / 1000);
+    const second = Math.floor(this.clock.now() / 1000);
     if (second !== this.connectSecond) {
       // One second's counts at a time: the map never holds more than the ids of the last second.
       this.connectSecond = second;
@@ -177,88 +192,27 @@ export class Broker {
     return count <= perSecond;
   }
 
-  /** Publishes a will now; its message is made here, so its expiry runs from now. */
-  publishWill(will: WillMessage): void {
-    this.publish(createMessage(will.topic, will.payload, will.qos, will.retain, will.properties));
-  }
-
-  /**
-   * Sends a will after `ms` unless the client id connects again first [MQTT-3.1.3-9]. The will is
-   * written to the Store with its due time, so a restart (SIGKILL included) still sends it.
-   */
-  scheduleWill(clientId: string, will: WillMessage, ms: number): void {
-    this.deps.sessionStore?.putWill({
-      clientId, topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain,
-      properties: serializeProperties(will.properties), dueAt: this.now() + ms,
-    }).catch(this.storeFailed);
-    this.armWill(clientId, will, ms);
-  }
-
-  /**
-   * Loads the delayed wills the Store kept: those due are published now, the others wait for the
-   * rest of their delay. Call once after loadSessions (so persistent subscribers get them queued)
-   * and before serving (so a reconnect cancels them).
-   */
-  async loadWills(): Promise<number> {
-    const store = this.deps.sessionStore;
-    if (!store) return 0;
-    const now = this.now();
-    const rows = await store.wills();
-    for (const row of rows) {
-      const will: WillMessage = { topic: row.topic, payload: row.payload, qos: row.qos, retain: row.retain, properties: parseProperties(row.properties) };
-      if (row.dueAt > now) {
-        this.armWill(row.clientId, will, row.dueAt - now);
-        continue;
-      }
-      await store.deleteWill(row.clientId);
-      this.publishWill(will);
-    }
-    return rows.length;
-  }
-
-  private armWill(clientId: string, will: WillMessage, ms: number): void {
-    const previous = this.pendingWills.get(clientId);
-    if (previous) clearTimeout(previous);
-    // A will delay is at most the session expiry, which may pass what one timer holds: wait in steps.
-    const step = Math.min(ms, MAX_TIMER_MS);
-    const timer = setTimeout(() => {
-      if (ms > step) return this.armWill(clientId, will, ms - step);
-      this.pendingWills.delete(clientId);
-      this.deps.sessionStore?.deleteWill(clientId).catch(this.storeFailed);
-      this.publishWill(will);
-    }, step);
-    this.pendingWills.set(clientId, timer);
-  }
-
-
   private newSession(clientId: string): Session {
     return new Session(clientId, {
       maxQueued: this.options.maxQueuedPerSession,
-      highWater: this.options.congestionHighWater,
-      lowWater: this.options.congestionLowWater,
-      onCongested: this.noteCongested,
       store: this.deps.sessionStore,
       onStoreError: this.deps.onStoreError,
-      now: this.now,
+      clock: this.clock,
     });
   }
 
   private armExpiry(session: Session, ms: number): void {
-    if (session.expiryTimer) clearTimeout(session.expiryTimer);
+    this.clock.clearTimeout(session.expiryTimer);
     session.expiryTimer = undefined;
     // MQTT 5 §3.1.2.11.2: 0xFFFFFFFF means the session does not expire (possible in the mqtt profile)
     if (session.expirySeconds === NEVER_EXPIRES) return;
-    // setTimeout holds at most 2^31-1 ms (24.8 days): a longer expiry (mqtt profile) waits in steps.
-    const step = Math.min(ms, MAX_TIMER_MS);
-    session.expiryTimer = setTimeout(() => {
-      if (ms > step) return this.armExpiry(session, ms - step);
+    after(this.clock, ms, () => {
       if (session.channel === undefined && this.sessions.get(session.clientId) === session) this.discard(session);
-    }, step);
-    session.expiryTimer.unref();
+    }, (timer) => { session.expiryTimer = timer; });
   }
 
   private discard(session: Session): void {
-    if (session.expiryTimer) clearTimeout(session.expiryTimer);
+    this.clock.clearTimeout(session.expiryTimer);
     session.expiryTimer = undefined;
     for (const filter of [...session.subscriptions.keys()]) this.removeSubscription(session, filter);
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
@@ -274,7 +228,7 @@ export class Broker {
   subscribe(session: Session, filter: string, qos: QoS, flags = 0, id = 0): Message[] {
     const shared = this.addSubscription(session, filter, qos, flags, id);
     if (session.persistent) this.deps.sessionStore?.subscribe(session.clientId, subscriptionRow(filter, { qos, flags, id })).catch(this.storeFailed);
-    return shared ? [] : this.retainedFor(filter);
+    return shared ? [] : this.retained.for(filter);
   }
 
   unsubscribe(session: Session, filter: string): boolean {
@@ -315,16 +269,14 @@ export class Broker {
     return true;
   }
 
-  // ---- publishing ----
+  // ---- routing ----
 
   /**
-   * Routes one message to every matching session, and keeps it when retained. `origin` is the
-   * publishing session, for No Local. Returns the sessions this message left congested (usually
-   * none; the array is reused by the next publish, so copy what you keep).
+   * Routes one admitted message to every matching session, and keeps it when retained. `origin` is
+   * the publishing session, for No Local. Only the publish gate calls this.
    */
-  publish(message: Message, origin?: Session): readonly Session[] {
-    this.congested.length = 0;
-    if (message.retain) this.retain(message);
+  publish(message: Message, origin: Session | undefined): void {
+    if (message.retain) this.retained.retain(message);
     const matches = this.tree.match(message.topic);
     for (let i = 0; i < matches.length; i++) {
       const m = matches[i]!;
@@ -335,51 +287,21 @@ export class Broker {
       // the QoS is the lower of the two [MQTT-3.8.4-6]
       m.subscriber.deliver(message, m.qos < message.qos ? m.qos : message.qos, (flags & RETAIN_AS_PUBLISHED) !== 0 && message.retain, m.ids);
     }
-    return this.congested;
   }
 
-
-  /** Loads the retained messages the store kept; call once before serving. */
-  async loadRetained(): Promise<number> {
-    const store = this.deps.retainedStore;
-    if (!store) return 0;
-    for (const row of await store.all()) this.retained.set(row.topic, fromRetainedRow(row));
-    return this.retained.size;
-  }
-
-  private retain(message: Message): void {
-    const store = this.deps.retainedStore;
-    // [MQTT-3.3.1-10] an empty retained payload deletes the retained message
-    if (message.payload.length === 0) {
-      if (this.retained.delete(message.topic) && store) store.delete(message.topic).catch(this.storeFailed);
-      return;
+  /**
+   * Delivers a message to one client's own matching (non-shared) subscriptions only: a service's
+   * answer to the client that asked (AWS: a shadow reply reaches the requester alone).
+   */
+  deliverTo(clientId: string, message: Message): void {
+    const session = this.sessions.get(clientId);
+    if (session === undefined) return;
+    const matches = this.tree.match(message.topic);
+    for (let i = 0; i < matches.length; i++) {
+      const m = matches[i]!;
+      if (m.subscriber !== session) continue;
+      session.deliver(message, m.qos < message.qos ? m.qos : message.qos, false, m.ids);
     }
-    this.retained.set(message.topic, message);
-    // The SQLite store writes synchronously inside put(), so the copy is on disk before the
-    // publisher's PUBACK or HTTP 200 goes out; a networked store will need the ack to wait.
-    if (store) store.put(toRetainedRow(message, this.now())).catch(this.storeFailed);
-  }
-
-  private retainedFor(filter: string): Message[] {
-    const hasWildcard = filter.includes('+') || filter.includes('#');
-    if (!hasWildcard) {
-      const m = this.retained.get(filter);
-      if (m === undefined) return [];
-      // An expired retained message is deleted rather than delivered [MQTT-3.3.2-5].
-      if (isExpired(m, this.now())) {
-        this.retained.delete(filter);
-        this.deps.retainedStore?.delete(filter).catch(this.storeFailed);
-        return [];
-      }
-      return [m];
-    }
-    if (!this.options.retainedToWildcards) return [];
-    const probe = new TopicTree<{ clientId: string }>({ hashMatchesParent: this.options.hashMatchesParent, cacheSize: 1 });
-    probe.add({ subscriber: { clientId: '' }, filter, qos: 0 });
-    const out: Message[] = [];
-    const now = this.now();
-    for (const [topic, message] of this.retained) if (!isExpired(message, now) && probe.match(topic).length > 0) out.push(message);
-    return out;
   }
 
   private readonly storeFailed = (err: unknown): void => this.deps.onStoreError?.(err, 'broker store write');

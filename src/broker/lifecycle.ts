@@ -2,13 +2,13 @@
  * @module broker/lifecycle
  * AWS IoT lifecycle events: `$aws/events/presence/{connected|disconnected}/{clientId}` and
  * `$aws/events/subscriptions/{subscribed|unsubscribed}/{clientId}`, with AWS's JSON fields
- * (reference §5). Published through the broker like any message (QoS 1, so persistent sessions
+ * (reference §5). Published through the publish gate as the service (QoS 1, so persistent sessions
  * queue them); `#` never matches them, so only subscribers to `$aws/events/...` see them.
  */
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/authorizer.js';
-import { createMessage } from '../protocol/codec.js';
-import type { Broker } from './broker.js';
+import type { Clock } from './clock.js';
+import type { PublishGate } from './ingress.js';
 
 /** AWS's disconnectReason values that topicd produces. */
 export type DisconnectReason =
@@ -42,7 +42,7 @@ export class LifecycleEvents {
   /** AWS: versionNumber rises with each connection of a client id. */
   private readonly versions = new Map<string, number>();
 
-  constructor(private readonly broker: Broker, private readonly now: () => number = Date.now) {}
+  constructor(private readonly gate: PublishGate, private readonly clock: Clock) {}
 
   /** Identifies a new connection (its events carry the same sessionIdentifier and versionNumber). */
   identify(clientId: string, principal: Principal, ipAddress: string): ConnectionIdentity {
@@ -59,14 +59,14 @@ export class LifecycleEvents {
 
   connected(id: ConnectionIdentity): void {
     this.emit(`$aws/events/presence/connected/${id.clientId}`, id.clientId, {
-      clientId: id.clientId, timestamp: this.now(), eventType: 'connected', sessionIdentifier: id.sessionIdentifier,
+      clientId: id.clientId, timestamp: this.clock.now(), eventType: 'connected', sessionIdentifier: id.sessionIdentifier,
       principalIdentifier: id.principalIdentifier, ipAddress: id.ipAddress, versionNumber: id.versionNumber,
     });
   }
 
   disconnected(id: ConnectionIdentity, reason: DisconnectReason): void {
     this.emit(`$aws/events/presence/disconnected/${id.clientId}`, id.clientId, {
-      clientId: id.clientId, timestamp: this.now(), eventType: 'disconnected', sessionIdentifier: id.sessionIdentifier,
+      clientId: id.clientId, timestamp: this.clock.now(), eventType: 'disconnected', sessionIdentifier: id.sessionIdentifier,
       principalIdentifier: id.principalIdentifier, clientInitiatedDisconnect: reason === 'CLIENT_INITIATED_DISCONNECT',
       disconnectReason: reason, versionNumber: id.versionNumber,
     });
@@ -75,7 +75,7 @@ export class LifecycleEvents {
   subscriptions(id: ConnectionIdentity, eventType: 'subscribed' | 'unsubscribed', topics: readonly string[]): void {
     if (topics.length === 0) return;
     this.emit(`$aws/events/subscriptions/${eventType}/${id.clientId}`, id.clientId, {
-      clientId: id.clientId, timestamp: this.now(), eventType, sessionIdentifier: id.sessionIdentifier,
+      clientId: id.clientId, timestamp: this.clock.now(), eventType, sessionIdentifier: id.sessionIdentifier,
       principalIdentifier: id.principalIdentifier, topics,
     });
   }
@@ -83,6 +83,6 @@ export class LifecycleEvents {
   private emit(topic: string, clientId: string, event: object): void {
     // AWS: client ids holding # or + get no lifecycle events (they would make invalid topics).
     if (clientId.includes('#') || clientId.includes('+')) return;
-    this.broker.publish(createMessage(topic, Buffer.from(JSON.stringify(event)), 1, false));
+    this.gate.publishAsService(topic, Buffer.from(JSON.stringify(event)), 1);
   }
 }

@@ -3,6 +3,7 @@
  * The limits and switches one MQTT connection lives by. AWS_LIMITS are AWS IoT Core's (reference §4,
  * §5); broker/profile.ts holds the standard's set and applies the settings that override single values.
  */
+import type { ProtocolVersion } from '../protocol/codec.js';
 import { AWS_TOPIC_LIMITS, type TopicLimits } from '../protocol/topics.js';
 
 /**
@@ -25,6 +26,12 @@ export interface ChannelFeatures {
    * standard: the network connection closed); AWS IoT: a WebSocket Close is a clean disconnect.
    */
   willOnWebSocketClose: boolean;
+  /**
+   * AWS: `$` topics belong to the service: clients publish only to the topics of its services (shadows)
+   * and watch only its events and services' replies. The standard reserves nothing (`$SYS`-style
+   * topics are ordinary ones that `#` and `+` do not match at the first level).
+   */
+  reservedTopics: boolean;
 }
 
 /** Per-connection and per-client-id rates; 0 means no quota. AWS IoT lists them in reference §4. */
@@ -74,8 +81,8 @@ export const AWS_LIMITS: ChannelLimits = {
   maxFiltersPerSubscribe: 8,
   maxSubscriptions: 50,
   maxPayloadBytes: 128 * 1024,
-  // The payload plus a topic, properties and headers.
-  maxPacketBytes: 128 * 1024 + 64 * 1024,
+  // What AWS IoT Core's CONNACK says (146 KiB): a 128 KB payload with room for its topic and properties.
+  maxPacketBytes: 149_504,
   maxInflight: 100,
   topicAliasMaximum: 8,
   defaultSessionExpiry: 3600,
@@ -83,17 +90,25 @@ export const AWS_LIMITS: ChannelLimits = {
   maxBufferedQos0Bytes: 1024 * 1024,
   connectTimeoutMs: 10_000,
   topics: AWS_TOPIC_LIMITS,
-  features: { qos2: false, subscriptionIdentifiers: false, outboundTopicAliases: false, keepAliveClamp: true, reasonStrings: false, willOnWebSocketClose: false },
+  features: { qos2: false, subscriptionIdentifiers: false, outboundTopicAliases: false, keepAliveClamp: true, reasonStrings: false, willOnWebSocketClose: false, reservedTopics: true },
   // AWS enforces its rates, but a self-hosted broker has no fleet to protect: quotas are opt-in.
   rates: { publishPerSecond: 0, subscribePerSecond: 0, connectPerSecond: 0 },
 };
 
+/** The largest keep-alive MQTT can express: a keepAliveMax at it lowers nothing. */
+export const KEEP_ALIVE_LIMIT = 65535;
+
 /**
  * The keep-alive the connection runs with. AWS: 0 or over the max becomes the max, under the min
- * becomes the min. Without the clamp the client's value stands, 0 meaning none [MQTT-3.1.2-10].
+ * becomes the min. Without the clamp the client's value stands, 0 meaning none [MQTT-3.1.2-10],
+ * except that a v5 client is told a lower maximum when one is set (Server Keep Alive
+ * [MQTT-3.2.2-21]); a 3.1.1 client cannot be told, so its value stands.
  */
-export function clampKeepAlive(requested: number, limits: ChannelLimits): number {
-  if (!limits.features.keepAliveClamp) return requested;
+export function clampKeepAlive(requested: number, limits: ChannelLimits, version: ProtocolVersion): number {
+  if (!limits.features.keepAliveClamp) {
+    const max = limits.keepAliveMax;
+    return version === 5 && max < KEEP_ALIVE_LIMIT && (requested === 0 || requested > max) ? max : requested;
+  }
   if (requested === 0 || requested > limits.keepAliveMax) return limits.keepAliveMax;
   if (requested < limits.keepAliveMin) return limits.keepAliveMin;
   return requested;

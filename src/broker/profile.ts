@@ -9,7 +9,7 @@
  */
 import { MQTT_TOPIC_LIMITS } from '../protocol/topics.js';
 import { AWS_BROKER_OPTIONS, type BrokerOptions } from './broker.js';
-import { AWS_LIMITS, type ChannelFeatures, type ChannelLimits } from './limits.js';
+import { AWS_LIMITS, KEEP_ALIVE_LIMIT, type ChannelFeatures, type ChannelLimits } from './limits.js';
 
 export type ProfileName = 'aws' | 'mqtt';
 export const PROFILE_NAMES: readonly ProfileName[] = ['aws', 'mqtt'];
@@ -29,6 +29,9 @@ export const MQTT_PROFILE: Profile = {
     ...AWS_LIMITS,
     // [MQTT-1.5.4] a UTF-8 string is at most 65535 bytes
     maxClientIdBytes: 65535,
+    // The client's keep-alive stands unless --keep-alive-max lowers it (v5: Server Keep Alive).
+    keepAliveMin: 0,
+    keepAliveMax: KEEP_ALIVE_LIMIT,
     maxFiltersPerSubscribe: Number.MAX_SAFE_INTEGER,
     maxSubscriptions: Number.MAX_SAFE_INTEGER,
     maxPayloadBytes: 1024 * 1024,
@@ -39,7 +42,7 @@ export const MQTT_PROFILE: Profile = {
     defaultSessionExpiry: 3600,
     maxSessionExpiry: 0xffffffff,
     topics: MQTT_TOPIC_LIMITS,
-    features: { qos2: true, subscriptionIdentifiers: true, outboundTopicAliases: true, keepAliveClamp: false, reasonStrings: true, willOnWebSocketClose: true },
+    features: { qos2: true, subscriptionIdentifiers: true, outboundTopicAliases: true, keepAliveClamp: false, reasonStrings: true, willOnWebSocketClose: true, reservedTopics: false },
   },
   broker: { ...AWS_BROKER_OPTIONS, hashMatchesParent: true, retainedToWildcards: true },
 };
@@ -89,6 +92,7 @@ export function resolveProfile(name: ProfileName, o: ProfileOverrides = {}): Pro
     keepAliveClamp: pick(o.keepAliveClamp, f.keepAliveClamp),
     reasonStrings: pick(o.reasonStrings, f.reasonStrings),
     willOnWebSocketClose: pick(o.willOnWebSocketClose, f.willOnWebSocketClose),
+    reservedTopics: f.reservedTopics,
   };
   const maxPayloadBytes = pick(o.maxPayloadBytes, l.maxPayloadBytes);
   const limits: ChannelLimits = {

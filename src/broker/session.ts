@@ -15,13 +15,15 @@
  * (drop-newest keeps what was already promised in order). QoS 0 messages for an offline session are
  * dropped, as in AWS IoT.
  *
- * Backpressure. A connected session whose queue passes `highWater` reports itself congested; the
- * channel that published holds its PUBACKs until the queue is back under `lowWater` (see
- * Channel.onPublish), so QoS 1 publishers slow to what the subscriber takes, within their own
- * in-flight windows, instead of the queue overflowing and dropping acknowledged messages.
+ * Isolation. A session that does not keep up costs only itself: the router hands it messages and
+ * never waits; past its bounds (the in-flight window, `maxQueued`, its connection's unsent bytes)
+ * messages are dropped and counted here, and a connection that stays stalled is cut by its transport.
+ * No publisher is ever held back for one subscriber (issue 10: one stalled device once throttled a
+ * backend's publishes to every other device a thousandfold).
  */
 import { isExpired, type Message, type QoS } from '../protocol/codec.js';
 import type { SessionStore } from '../store/store.js';
+import type { Clock, Timer } from './clock.js';
 import { toSessionMessageRow } from './message-codec.js';
 
 /** What a session needs from the connection it is attached to. */
@@ -73,20 +75,17 @@ export interface RestoredDelivery {
 
 export interface SessionOptions {
   maxQueued: number;
-  /** Queue length at which a connected session reports congestion, and at which it is over. */
-  highWater: number;
-  lowWater: number;
-  /** Told when a delivery leaves this connected session's queue at or over highWater. */
-  onCongested?: ((session: Session) => void) | undefined;
   store?: SessionStore | undefined;
   onStoreError?: ((err: unknown, context: string) => void) | undefined;
-  now: () => number;
+  clock: Clock;
 }
 
 export class Session {
   channel: SessionChannel | undefined;
   /** Session Expiry Interval in seconds; 0 means the session ends with its connection. */
   expirySeconds = 0;
+  /** The principal key of the connection that made it (broker.ts ANONYMOUS_OWNER for the plain listener). */
+  owner = '';
   /** Filter -> granted QoS and options. */
   readonly subscriptions = new Map<string, SessionSubscription>();
   /**
@@ -99,11 +98,9 @@ export class Session {
   private readonly queue: Owed[] = [];
   private nextPacketId = 1;
   private nextSeq = 1;
-  expiryTimer: NodeJS.Timeout | undefined;
-  /** Messages dropped because the queue was full or too large for the client. */
+  expiryTimer: Timer | undefined;
+  /** Messages dropped because the queue was full, the connection congested, or too large for the client. */
   dropped = 0;
-  /** Called once the queue is back under lowWater, or the session loses its connection. */
-  private drainWaiters: Array<() => void> | undefined;
 
   constructor(readonly clientId: string, private readonly options: SessionOptions) {}
 
@@ -152,7 +149,7 @@ export class Session {
     const owed: Owed = { message, retain, qos, ids, seq: 0, packetId: 0, released: false };
     if (this.persistent && this.options.store) {
       owed.seq = this.nextSeq++;
-      // SQLite writes inside this call, so the message is on disk before the publisher is acknowledged.
+      // Issued now; the publisher's acknowledgement waits for it (Durability.afterDurable).
       this.options.store.enqueue(this.clientId, toSessionMessageRow(message, owed.seq, qos, ids)).catch(this.storeFailed);
     }
     if (channel !== undefined && this.inflight.size < channel.sendWindow && this.queue.length === 0) {
@@ -160,19 +157,6 @@ export class Session {
       return;
     }
     this.queue.push(owed);
-    if (channel !== undefined && this.queue.length >= this.options.highWater) this.options.onCongested?.(this);
-  }
-
-  /** Runs `callback` once this session's queue is back under lowWater (or its connection ends). */
-  whenDrained(callback: () => void): void {
-    (this.drainWaiters ??= []).push(callback);
-  }
-
-  private releaseWaiters(): void {
-    const waiters = this.drainWaiters;
-    if (waiters === undefined) return;
-    this.drainWaiters = undefined;
-    for (const w of waiters) w();
   }
 
   /** Re-creates a message the Store kept for this session (at start); its QoS is the delivery's. */
@@ -244,8 +228,8 @@ export class Session {
   }
 
   /**
-   * Inbound QoS 2: the PUBLISH under `packetId` was routed. A persistent session's record is written
-   * before the PUBREC goes out (SQLite writes inside the call), so a SIGKILL cannot route it twice.
+   * Inbound QoS 2: the PUBLISH under `packetId` was routed. A persistent session's record is durable
+   * before the PUBREC goes out (Durability.afterDurable), so a SIGKILL cannot route it twice.
    */
   awaitRelease(packetId: number): void {
     this.awaitingRelease.add(packetId);
@@ -272,7 +256,7 @@ export class Session {
   private pump(): void {
     const channel = this.channel;
     if (channel === undefined) return;
-    const now = this.options.now();
+    const now = this.options.clock.now();
     while (this.inflight.size < channel.sendWindow && this.queue.length > 0) {
       const owed = this.queue.shift()!;
       // MQTT 5: an expired message is not delivered [MQTT-3.3.2-5].
@@ -282,13 +266,12 @@ export class Session {
       }
       this.send(owed, false);
     }
-    if (this.drainWaiters !== undefined && this.queue.length <= this.options.lowWater) this.releaseWaiters();
   }
 
   /** A connection takes this session: resend what was in flight, then drain the queue. */
   attach(channel: SessionChannel): void {
     this.channel = channel;
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.options.clock.clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     // [MQTT-4.4.0-1] unacknowledged PUBLISH packets are resent with DUP and their original ids,
     // and released QoS 2 messages get their PUBREL again
@@ -310,8 +293,6 @@ export class Session {
   detach(channel: SessionChannel): boolean {
     if (this.channel !== channel) return false;
     this.channel = undefined;
-    // Nobody is reading: publishers held back by this session may go on.
-    this.releaseWaiters();
     if (!this.persistent) {
       this.inflight.clear();
       this.queue.length = 0;

@@ -18,7 +18,7 @@ export function registerStartCommand(program: Command, state: { serving: boolean
   for (const s of SETTINGS) {
     // --data-dir is global (every command needs it); the other settings belong to start alone.
     if (s.key === 'dataDir') continue;
-    const value = s.kind === 'port' ? '<port>' : s.kind === 'optional-bool' ? '<true|false>' : s.kind === 'optional-int' ? '<n>' : `<${s.flag.split('-').pop() ?? 'value'}>`;
+    const value = s.kind === 'port' ? '<port>' : s.kind === 'optional-bool' ? '<true|false>' : s.kind === 'optional-int' || s.kind === 'int' ? '<n>' : `<${s.flag.split('-').pop() ?? 'value'}>`;
     const fallback = DEFAULTS[s.key];
     const why = `${s.describe} (${fallback === undefined ? '' : `default: ${String(fallback)}; `}env ${envName(s.flag)})`;
     start.addOption(new Option(`--${s.flag} ${value}`, why));

@@ -64,13 +64,22 @@ export interface Config {
   publishRate: number | undefined;
   subscribeRate: number | undefined;
   connectRate: number | undefined;
+  // Bounds on every socket (docs/security.md, limits and timeouts); seconds unless named otherwise.
+  tlsHandshakeTimeout: number;
+  httpHeadersTimeout: number;
+  httpRequestTimeout: number;
+  httpKeepAliveTimeout: number;
+  /** Connections each data-plane listener holds at once; past it new ones are refused. */
+  maxConnections: number;
+  /** Connections each data-plane listener holds before they are authenticated (TLS handshake, or no certificate yet). */
+  maxUnauthenticated: number;
 }
 
 interface Setting {
   key: keyof Config;
   /** Flag name, kebab-case; env var is TOPICD_ + upper snake of it. */
   flag: string;
-  kind: 'string' | 'port' | 'optional-port' | 'optional-string' | 'optional-int' | 'optional-bool';
+  kind: 'string' | 'port' | 'optional-port' | 'optional-string' | 'int' | 'optional-int' | 'optional-bool';
   describe: string;
 }
 
@@ -115,6 +124,12 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'publishRate', flag: 'publish-rate', kind: 'optional-int', describe: 'inbound PUBLISH per second per connection, 0 = no quota (AWS: 100; default 0)' },
   { key: 'subscribeRate', flag: 'subscribe-rate', kind: 'optional-int', describe: 'SUBSCRIBE per second per connection, 0 = no quota (default 0)' },
   { key: 'connectRate', flag: 'connect-rate', kind: 'optional-int', describe: 'CONNECT per second per client id, 0 = no quota (AWS: 1; default 0)' },
+  { key: 'tlsHandshakeTimeout', flag: 'tls-handshake-timeout', kind: 'int', describe: 'seconds a client has to finish the TLS handshake (default 10)' },
+  { key: 'httpHeadersTimeout', flag: 'http-headers-timeout', kind: 'int', describe: 'seconds an HTTPS client has to send a request\'s headers (default 10)' },
+  { key: 'httpRequestTimeout', flag: 'http-request-timeout', kind: 'int', describe: 'seconds an HTTPS client has to send a whole request, body included (default 30)' },
+  { key: 'httpKeepAliveTimeout', flag: 'http-keep-alive-timeout', kind: 'int', describe: 'seconds an idle HTTPS keep-alive connection is kept open (default 60)' },
+  { key: 'maxConnections', flag: 'max-connections', kind: 'int', describe: 'connections each data-plane listener holds at once (default 20000)' },
+  { key: 'maxUnauthenticated', flag: 'max-unauthenticated', kind: 'int', describe: 'connections each data-plane listener holds before they are authenticated (default 1000)' },
 ];
 
 export const DEFAULTS: Config = {
@@ -158,6 +173,12 @@ export const DEFAULTS: Config = {
   publishRate: undefined,
   subscribeRate: undefined,
   connectRate: undefined,
+  tlsHandshakeTimeout: 10,
+  httpHeadersTimeout: 10,
+  httpRequestTimeout: 30,
+  httpKeepAliveTimeout: 60,
+  maxConnections: 20_000,
+  maxUnauthenticated: 1_000,
 };
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -174,7 +195,7 @@ function coerce(setting: Setting, raw: unknown, source: string): unknown {
     }
     return n;
   }
-  if (setting.kind === 'optional-int') {
+  if (setting.kind === 'optional-int' || setting.kind === 'int') {
     const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
     if (!Number.isSafeInteger(n) || n < 0) {
       throw new TopicdError('InvalidRequestException', `${where} must be a whole number 0 or more, got ${JSON.stringify(raw)}`);
@@ -251,6 +272,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(result.region)) {
     throw new TopicdError('InvalidRequestException', `region must look like us-east-1, got "${result.region}"`);
+  }
+  for (const key of ['tlsHandshakeTimeout', 'httpHeadersTimeout', 'httpRequestTimeout', 'httpKeepAliveTimeout', 'maxConnections', 'maxUnauthenticated'] as const) {
+    if (result[key] < 1) throw new TopicdError('InvalidRequestException', `${SETTINGS.find((s) => s.key === key)!.flag} must be 1 or more, got ${result[key]}`);
   }
   result.dataDir = resolve(result.dataDir);
   return result;

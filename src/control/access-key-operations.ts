@@ -6,7 +6,7 @@
  * signed like every other route. Entries of the operation table (control/operations.ts).
  */
 import { pathLabel } from './input.js';
-import type { Operation } from './operations.js';
+import type { Operation } from './operation.js';
 
 export const ACCESS_KEY_OPERATIONS: readonly Operation[] = [
   {

@@ -12,7 +12,7 @@ import {
   jsonBody, markerPaging, memberBoolean, memberString, pathLabel, queryBoolean, queryEnum, requiredMemberString,
   type JsonObject,
 } from './input.js';
-import type { Operation } from './operations.js';
+import type { Operation } from './operation.js';
 
 const CA_STATUSES = ['ACTIVE', 'INACTIVE'] as const;
 const AUTO_REGISTRATION_STATUSES = ['ENABLE', 'DISABLE'] as const;

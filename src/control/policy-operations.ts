@@ -18,7 +18,7 @@ import {
   requiredHeader,
   requiredMemberString,
 } from './input.js';
-import type { Operation } from './operations.js';
+import type { Operation } from './operation.js';
 
 /** AWS (deprecated principal-policy operations): the principal travels in this header. */
 const PRINCIPAL_HEADER = 'x-amzn-iot-principal';

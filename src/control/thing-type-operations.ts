@@ -6,7 +6,7 @@
  * (registry/thing-type-registry.ts).
  */
 import { jsonBody, memberBoolean, paging, pathLabel, queryString } from './input.js';
-import type { Operation } from './operations.js';
+import type { Operation } from './operation.js';
 
 const thingTypeName = (params: Record<string, string>): string => pathLabel(params, 'thingTypeName');
 

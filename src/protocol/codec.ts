@@ -118,9 +118,9 @@ export function encodePlainPublish(topic: string, payload: Buffer, version: Prot
  * The bytes of `message` as a PUBLISH for one subscriber. QoS 0 returns the shared buffer itself
  * (callers must not modify it); QoS 1 and 2 return a copy with `packetId` written in.
  */
-export function encodePublish(message: Message, version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number): Buffer {
+export function encodePublish(message: Message, version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, now: number): Buffer {
   // [MQTT-3.3.2-6] the expiry interval sent is what remains: such bytes are this delivery's own.
-  if (version === 5 && message.expiresAt !== undefined) return encodePublishFor(message, qos, retain, packetId, undefined, 0, false);
+  if (version === 5 && message.expiresAt !== undefined) return encodePublishFor(message, qos, retain, packetId, undefined, 0, false, now);
   const slot = slotOf(version, qos, retain);
   const cache = (message.encoded ??= []);
   let shared = cache[slot];
@@ -155,11 +155,11 @@ export function encodePublish(message: Message, version: ProtocolVersion, qos: Q
  */
 export function encodePublishFor(
   message: Message, qos: QoS, retain: boolean, packetId: number,
-  subscriptionIds: readonly number[] | undefined, topicAlias: number, aliasKnown: boolean,
+  subscriptionIds: readonly number[] | undefined, topicAlias: number, aliasKnown: boolean, now: number,
 ): Buffer {
   const properties: NonNullable<IPublishPacket['properties']> = { ...message.properties };
   // AWS: under a second left is sent as 0.
-  if (message.expiresAt !== undefined) properties.messageExpiryInterval = Math.max(0, Math.floor((message.expiresAt - Date.now()) / 1000));
+  if (message.expiresAt !== undefined) properties.messageExpiryInterval = Math.max(0, Math.floor((message.expiresAt - now) / 1000));
   if (subscriptionIds !== undefined) properties.subscriptionIdentifier = subscriptionIds.length === 1 ? subscriptionIds[0]! : [...subscriptionIds];
   if (topicAlias !== 0) properties.topicAlias = topicAlias;
   return encode({

@@ -248,6 +248,11 @@ export interface SessionRow {
   expirySeconds: number;
   /** Epoch milliseconds of the disconnect; null while connected. */
   disconnectedAt: number | null;
+  /**
+   * Who made the session: the principal key of its connection (a certificate id, `access-key:ID`,
+   * `anonymous`); null when unknown (kept by an older topicd), which counts as authenticated.
+   */
+  owner: string | null;
 }
 
 export interface SessionSubscriptionRow {

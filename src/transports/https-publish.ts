@@ -1,9 +1,11 @@
 /**
  * @module transports/https-publish
  * The HTTPS data plane: `POST /topics/{topic}?qos=&retain=` as AWS IoT Core serves it (reference §1),
- * on node's own HTTP parser. The TLS listener hands it verified sockets; it authenticates the
- * certificate, validates, asks the authorizer and hands the message to the broker. Errors are AWS's:
- * JSON `{"message","traceId"}` with `x-amzn-ErrorType` and `x-amzn-RequestId`.
+ * on node's own HTTP parser. The TLS listener hands it verified sockets; it reads the route, the query
+ * and the MQTT 5 headers, and hands the message to the publish gate (broker/ingress.ts), which holds
+ * every publish rule; this door maps the gate's refusals to AWS's errors: JSON `{"message","traceId"}`
+ * with `x-amzn-ErrorType` and `x-amzn-RequestId`. The 200 leaves only once what it acknowledges is
+ * durable (Durability.afterDurable).
  *
  * The body is opaque bytes whatever the Content-Type, capped at 128 KB: a Content-Length over the
  * cap is refused before a byte of the body is read (and before `100 Continue`), a chunked body as
@@ -13,30 +15,25 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { DENY_ALL, principalKey, type Authorizer, type Grants } from '../auth/authorizer.js';
-import type { Broker } from '../broker/broker.js';
-import { createMessage, type PublishProperties } from '../protocol/codec.js';
-import { validateTopicName, type TopicLimits } from '../protocol/topics.js';
+import { DENY_ALL, principalKey, type Authorizer } from '../auth/authorizer.js';
+import type { PublishGate, Publisher, Refusal } from '../broker/ingress.js';
+import type { PublishProperties } from '../protocol/codec.js';
 import type { Durability } from '../store/store.js';
 import type { ConnectionIndex } from './connection-index.js';
+import { doneReading, startReading } from './flow-control.js';
 import { principalOf } from './principal.js';
 
 export interface HttpsPublishDeps {
-  broker: Broker;
+  gate: PublishGate;
   authorizer: Authorizer;
   connections: ConnectionIndex;
   /** The 200 waits for the writes it acknowledges. */
   durability: Durability;
-  topicLimits: TopicLimits;
-  /** AWS IoT: 128 KB. */
-  maxPayloadBytes: number;
-  onError?: (err: unknown, context: string) => void;
+  onError?: ((err: unknown, context: string) => void) | undefined;
 }
 
 /** A refused body larger than this is not drained for the sake of a clean 413; the socket is cut. */
 const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
-/** AWS: message expiry is clamped to 1..604800 seconds. */
-const MAX_EXPIRY_SECONDS = 604_800;
 
 type ErrorType =
   | 'InvalidRequestException'
@@ -44,6 +41,7 @@ type ErrorType =
   | 'ResourceNotFoundException'
   | 'MethodNotAllowedException'
   | 'RequestEntityTooLargeException'
+  | 'ThrottlingException'
   | 'InternalFailureException';
 
 const STATUS: Record<ErrorType, number> = {
@@ -52,6 +50,7 @@ const STATUS: Record<ErrorType, number> = {
   ResourceNotFoundException: 404,
   MethodNotAllowedException: 405,
   RequestEntityTooLargeException: 413,
+  ThrottlingException: 429,
   InternalFailureException: 500,
 };
 
@@ -82,8 +81,27 @@ interface PublishRequest {
   properties: PublishProperties | undefined;
 }
 
+/** The AWS error of each gate refusal (reference §1: 400, 403, 413, 429). */
+const REFUSAL_ERRORS: Record<Refusal, ErrorType> = {
+  QosNotSupported: 'InvalidRequestException',
+  TopicInvalid: 'InvalidRequestException',
+  PayloadTooLarge: 'RequestEntityTooLargeException',
+  ReservedTopic: 'ForbiddenException',
+  NotAuthorized: 'ForbiddenException',
+  QuotaExceeded: 'ThrottlingException',
+};
+
+/** The AWS error for a refusal; AWS's 403 says only "Forbidden". */
+function refusalError(refusal: Refusal, gate: PublishGate): PublishError {
+  const type = REFUSAL_ERRORS[refusal];
+  if (type === 'ForbiddenException') return new PublishError(type, 'Forbidden');
+  if (refusal === 'TopicInvalid') return new PublishError(type, `Invalid topic: ${gate.why()}`);
+  if (refusal === 'PayloadTooLarge') return new PublishError(type, `The payload exceeds the maximum size allowed (${gate.limits.maxPayloadBytes} bytes)`);
+  return new PublishError(type, gate.why());
+}
+
 /** Parses route, query and MQTT 5 headers; throws PublishError. */
-function parseRequest(req: IncomingMessage, deps: HttpsPublishDeps): PublishRequest {
+function parseRequest(req: IncomingMessage): PublishRequest {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
@@ -100,8 +118,6 @@ function parseRequest(req: IncomingMessage, deps: HttpsPublishDeps): PublishRequ
   } catch {
     throw new PublishError('InvalidRequestException', 'The topic is not validly percent-encoded');
   }
-  const problem = validateTopicName(topic, deps.topicLimits);
-  if (problem) throw new PublishError('InvalidRequestException', `Invalid topic: ${problem}`);
 
   let qos: 0 | 1 = 0;
   let retain = false;
@@ -144,8 +160,8 @@ function queryProperties(query: URLSearchParams): PublishProperties | undefined 
   const expiry = query.get('messageExpiry');
   if (expiry !== null) {
     if (!/^\d+$/.test(expiry)) throw new PublishError('InvalidRequestException', `messageExpiry must be a whole number of seconds, got "${expiry}"`);
-    // AWS clamps to 1..604800 rather than refusing.
-    (props ??= {}).messageExpiryInterval = Math.min(Math.max(Number(expiry), 1), MAX_EXPIRY_SECONDS);
+    // The gate clamps it as AWS does (1..604800) rather than refusing.
+    (props ??= {}).messageExpiryInterval = Number(expiry);
   }
   return props;
 }
@@ -217,15 +233,18 @@ const inFlight = new WeakMap<Server, { count: number }>();
 export const requestsInFlight = (server: Server): number => inFlight.get(server)?.count ?? 0;
 
 export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
-  const { broker, authorizer, maxPayloadBytes } = deps;
+  const { gate, authorizer } = deps;
+  const maxPayloadBytes = gate.limits.maxPayloadBytes;
 
   const handle = (req: IncomingMessage, res: ServerResponse, continueExpected: boolean): void => {
     const traceId = randomUUID();
     try {
       const socket = req.socket as TLSSocket;
-      const parsed = parseRequest(req, deps);
-      // AWS: iot:Publish (and iot:RetainPublish) on the topic, by the certificate's policies.
-      if (!grantsOf(socket).publish(parsed.topic, parsed.retain)) throw new PublishError('ForbiddenException', 'Forbidden');
+      const parsed = parseRequest(req);
+      const from = publisherOf(socket);
+      // Everything that needs no body is decided before a byte of it is read (and before 100 Continue).
+      const refusal = gate.admit(from, parsed.topic, parsed.qos, parsed.retain);
+      if (refusal !== undefined) throw refusalError(refusal, gate);
 
       const declared = req.headers['content-length'];
       if (declared !== undefined && Number(declared) > maxPayloadBytes) return refuseTooLarge(req, res, traceId, maxPayloadBytes);
@@ -248,12 +267,23 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
       req.on('end', () => {
         if (refused || res.headersSent) return;
         const payload = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-        broker.publish(createMessage(parsed.topic, payload, parsed.qos, parsed.retain, parsed.properties));
-        // The 200 leaves after the turn's store commit (a retained message, a queued QoS 1 copy).
-        const socket = res.socket;
-        if (socket) {
-          socket.cork();
-          deps.durability.afterDurable(flushSocket, socket);
+        // What this message congests holds this connection back (flow-control.ts).
+        const previous = startReading(socket);
+        let late;
+        try {
+          late = gate.publishAdmitted(from, parsed.topic, payload, parsed.qos, parsed.retain, parsed.properties);
+        } finally {
+          doneReading(previous);
+        }
+        if (late !== undefined) {
+          sendError(res, refusalError(late, gate), traceId);
+          return;
+        }
+        // The 200 leaves once the writes it acknowledges (a retained message, a queued QoS 1 copy) are durable.
+        const out = res.socket;
+        if (out) {
+          out.cork();
+          deps.durability.afterDurable(flushSocket, out);
         }
         send(res, 200, `{"message":"OK","traceId":"${traceId}"}`, traceId);
       });
@@ -271,15 +301,15 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
     }
   };
 
-  /** One connection's grants, kept for its keep-alive life so decisions are cached across requests. */
-  const grants = new WeakMap<TLSSocket, Grants>();
-  const grantsOf = (socket: TLSSocket): Grants => {
-    let found = grants.get(socket);
+  /** One connection's publisher (its grants), kept for its keep-alive life so decisions are cached across requests. */
+  const publishers = new WeakMap<TLSSocket, Publisher>();
+  const publisherOf = (socket: TLSSocket): Publisher => {
+    let found = publishers.get(socket);
     if (!found) {
       const principal = principalOf(socket);
       // AWS: HTTPS has no client id, so neither client nor thing policy variables resolve.
-      found = principal ? authorizer.grants(principal, undefined) : DENY_ALL;
-      grants.set(socket, found);
+      found = { grants: principal ? authorizer.grants(principal, undefined) : DENY_ALL, session: undefined, rate: undefined, clientId: undefined };
+      publishers.set(socket, found);
     }
     return found;
   };

@@ -5,27 +5,21 @@
  * packet ends this connection only.
  */
 import type { Socket } from 'node:net';
-import { principalKey, type Authorizer, type Principal } from '../auth/authorizer.js';
-import type { Broker } from '../broker/broker.js';
-import { Channel } from '../broker/channel.js';
-import type { ChannelLimits } from '../broker/limits.js';
-import type { LifecycleEvents } from '../broker/lifecycle.js';
+import { principalKey, type Principal } from '../auth/authorizer.js';
+import { Channel, type ChannelDeps } from '../broker/channel/channel.js';
 import type { Packet } from '../protocol/codec.js';
 import { createFastDecoder } from '../protocol/fast-decoder.js';
 import { RC } from '../protocol/reason-codes.js';
 import type { Durability } from '../store/store.js';
 import type { ConnectionIndex } from './connection-index.js';
+import { doneReading, startReading } from './flow-control.js';
 import { SocketLink } from './socket-link.js';
 
-export interface MqttTransportDeps {
-  broker: Broker;
-  authorizer: Authorizer;
-  limits: ChannelLimits;
-  lifecycle?: LifecycleEvents;
+export interface MqttTransportDeps extends Omit<ChannelDeps, 'principal' | 'onClosed'> {
   connections: ConnectionIndex;
   /** Acknowledgements wait for the writes they acknowledge. */
   durability: Durability;
-  onError?: (err: unknown, context: string) => void;
+  onError?: ((err: unknown, context: string) => void) | undefined;
 }
 
 /** A stream that knows whether its peer closed it cleanly (the WebSocket stream: a close frame). */
@@ -43,10 +37,13 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
     else channel.close(RC.NOT_AUTHORIZED, 'no longer authorized to connect');
   }, () => channel.stillAuthorized());
   const channel = new Channel(link, {
+    gate: deps.gate,
     broker: deps.broker,
+    wills: deps.wills,
     authorizer: deps.authorizer,
     principal,
     limits: deps.limits,
+    clock: deps.clock,
     lifecycle: deps.lifecycle,
     onClosed: untrack,
   });
@@ -64,7 +61,13 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
   parser.on('error', (err: Error) => channel.malformed(err.message));
 
   socket.on('data', (chunk: Buffer) => {
-    parser.parse(chunk);
+    // What this chunk's messages congest holds this socket back (flow-control.ts).
+    const previous = startReading(socket);
+    try {
+      parser.parse(chunk);
+    } finally {
+      doneReading(previous);
+    }
     // The decoder would buffer a packet of any announced size; refuse oversized ones early.
     if (parser.packet.length > deps.limits.maxPacketBytes) {
       channel.close(RC.PACKET_TOO_LARGE, 'packet too large');
@@ -72,7 +75,10 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
     }
   });
   socket.on('error', destroySocket);
-  socket.on('close', () => channel.linkClosed((socket as Partial<PeerClosable>).closedByPeer === true));
+  socket.on('close', () => {
+    link.congestion.closed();
+    channel.linkClosed((socket as Partial<PeerClosable>).closedByPeer === true);
+  });
 }
 
 /** Shared by every connection rather than a closure each (idle connections are many). */

@@ -3,6 +3,7 @@
  * The identity of a TLS peer: its client certificate, by AWS IoT certificate id. Worked out once per
  * connection and kept on the socket.
  */
+import { peerAddress } from './address.js';
 import type { TLSSocket } from 'node:tls';
 import type { Principal } from '../auth/authorizer.js';
 import { certificateIdOf } from '../pki/certificate-id.js';
@@ -39,7 +40,7 @@ export function principalOf(socket: TLSSocket): Principal | null {
   const cert = certificateId === null ? undefined : socket.getPeerX509Certificate();
   principal = certificateId === null
     ? null
-    : { kind: 'certificate', certificateId, sourceIp: socket.remoteAddress ?? '', subject: cert?.subject ?? '', issuer: cert?.issuer ?? '' };
+    : { kind: 'certificate', certificateId, sourceIp: peerAddress(socket), subject: cert?.subject ?? '', issuer: cert?.issuer ?? '' };
   principals.set(socket, principal);
   return principal;
 }

@@ -7,12 +7,15 @@
  * The flush waits for the store (Durability.afterDurable), so no acknowledgement leaves before what it
  * acknowledges is durable; when a write failed, the socket is cut instead, unflushed bytes and all,
  * and the client resends what it was never told was taken.
- * A peer that stops reading is cut off once its unsent bytes pass a bound, so one slow client can
- * neither grow our memory without limit nor hold up anyone else.
+ * A delivery that congests the connection holds back the publisher being read, for a while
+ * (flow-control.ts). A peer that stops reading is cut off once its unsent bytes pass a bound, so one
+ * slow client can neither grow our memory without limit nor hold up anyone else.
  */
+import { peerAddress } from './address.js';
 import type { Socket } from 'node:net';
-import type { Link } from '../broker/channel.js';
+import type { Link } from '../broker/channel/context.js';
 import type { Durability } from '../store/store.js';
+import { Congestion } from './flow-control.js';
 
 /** Unsent bytes a connection may hold before it is treated as stalled and closed. */
 export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
@@ -26,9 +29,11 @@ function flush(link: SocketLink, durable: boolean): void {
 export class SocketLink implements Link {
   corked = false;
   readonly remoteAddress: string;
+  readonly congestion: Congestion;
 
   constructor(readonly socket: Socket, private readonly durability: Durability) {
-    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remoteAddress = peerAddress(socket);
+    this.congestion = new Congestion(socket);
   }
 
   get buffered(): number {
@@ -48,6 +53,7 @@ export class SocketLink implements Link {
       this.durability.afterDurable(flush, this);
     }
     socket.write(buf);
+    this.congestion.wrote();
   }
 
   end(): void {

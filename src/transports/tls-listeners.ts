@@ -20,8 +20,15 @@
  * such a certificate goes on to the registry's status check by its id, any other unverified one is cut
  * off. A verified certificate the registry does not know is reported (`noticeUnregistered`), so a CA
  * with auto-registration can register it; its connection is refused all the same.
+ *
+ * Every socket is bounded (issue 10: 3,000 sockets without a certificate were once held for free):
+ * the TLS handshake has a deadline, each listener holds at most `maxConnections`, and at most
+ * `maxUnauthenticated` of them may be unauthenticated at once: still in their handshake, or, on the
+ * listeners where a certificate is optional, without one until a SigV4-signed upgrade names their
+ * access key (`markAuthenticated`). Past a bound a new socket is closed at once.
  */
 import type { X509Certificate } from 'node:crypto';
+import type { Socket as NetSocket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { ClientCertificateTrust } from '../registry/ca-registry.js';
 import { admitWithoutCa, peerCertificateId } from './principal.js';
@@ -105,12 +112,38 @@ export function setTrustedCas(server: TlsServer, material: TlsMaterial): void {
   server.setSecureContext({ cert: material.cert, key: material.key, ca: material.ca, minVersion: 'TLSv1.2' });
 }
 
+/** The bounds of one listener's sockets. */
+export interface ListenerBounds {
+  handshakeTimeoutMs: number;
+  maxConnections: number;
+  maxUnauthenticated: number;
+}
+
+/** Sockets counted as unauthenticated, and the count each belongs to. */
+const unauthenticated = new WeakMap<object, { count: number }>();
+
+/** The socket's client proved who it is (a SigV4-signed WebSocket upgrade): it no longer counts as unauthenticated. */
+export function markAuthenticated(socket: object): void {
+  const counter = unauthenticated.get(socket);
+  if (counter === undefined) return;
+  unauthenticated.delete(socket);
+  counter.count--;
+}
+
+function countUnauthenticated(socket: TLSSocket | NetSocket, counter: { count: number }): void {
+  counter.count++;
+  unauthenticated.set(socket, counter);
+  socket.once('close', () => markAuthenticated(socket));
+}
+
 export function createDataListener(
   kind: ListenerKind,
   material: TlsMaterial,
   onSocket: (socket: TLSSocket, protocol: DataProtocol) => void,
+  bounds: ListenerBounds,
   trust?: CertificateTrust,
 ): TlsServer {
+  const counter = { count: 0 };
   const options: TlsOptions = {
     cert: material.cert,
     key: material.key,
@@ -122,11 +155,23 @@ export function createDataListener(
     // Small MQTT packets and HTTPS answers must not wait for Nagle's algorithm (40 ms delayed ACKs).
     noDelay: true,
     ALPNCallback: ({ protocols }) => chooseAlpn(kind, protocols),
+    // node's default is 120 s: a client that never finishes its handshake holds a socket that long.
+    handshakeTimeout: bounds.handshakeTimeoutMs,
   };
   const server = createTlsServer(options, (socket) => {
+    // The handshake is over: it no longer counts as unauthenticated unless it comes without a
+    // certificate. node keeps the raw TCP socket a TLS socket wraps as `_parent`.
+    markAuthenticated((socket as unknown as { _parent?: object })._parent ?? socket);
     if (!admits(kind, socket, trust)) {
       socket.destroy();
       return;
+    }
+    if (peerCertificateId(socket) === null) {
+      if (counter.count >= bounds.maxUnauthenticated) {
+        socket.destroy();
+        return;
+      }
+      countUnauthenticated(socket, counter);
     }
     const certificateId = socket.authorized ? peerCertificateId(socket) : null;
     if (certificateId !== null && trust !== undefined) {
@@ -139,5 +184,14 @@ export function createDataListener(
   });
   // A failed handshake (no protocol we serve, a broken client) concerns that client only.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
+  server.maxConnections = bounds.maxConnections;
+  // The raw TCP socket before TLS: it counts as unauthenticated until its handshake ends.
+  server.prependListener('connection', (raw: NetSocket) => {
+    if (counter.count >= bounds.maxUnauthenticated) {
+      raw.destroy();
+      return;
+    }
+    countUnauthenticated(raw, counter);
+  });
   return server;
 }

@@ -11,6 +11,7 @@
  * certificate needed). A request with neither, or with a signature that does not verify, is answered
  * HTTP 403 before the upgrade, so a refused client never gets to speak MQTT.
  */
+import { peerAddress } from './address.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -21,6 +22,7 @@ import type { AccessKeyPrincipal, Principal } from '../auth/authorizer.js';
 import { SigV4Error, verifyPresignedUrl } from '../auth/sigv4.js';
 import { serveMqtt, type MqttTransportDeps, type PeerClosable } from './mqtt-transport.js';
 import { principalOf } from './principal.js';
+import { markAuthenticated } from './tls-listeners.js';
 
 export const MQTT_PATH = '/mqtt';
 /** [MQTT-6.0.0-3] clients offer it; [MQTT-6.0.0-4] the server answers with exactly this name. */
@@ -108,7 +110,7 @@ export function createWebSocketGateway(deps: WebSocketGatewayDeps): WebSocketGat
     const certificate = principalOf(socket as TLSSocket);
     if (certificate) return certificate;
     const identity = await verifyPresignedUrl({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers }, signature);
-    const principal: AccessKeyPrincipal = { kind: 'access-key', accessKeyId: identity.accessKeyId, sourceIp: (socket as Socket).remoteAddress ?? '' };
+    const principal: AccessKeyPrincipal = { kind: 'access-key', accessKeyId: identity.accessKeyId, sourceIp: peerAddress(socket as Socket) };
     return principal;
   };
 
@@ -122,8 +124,10 @@ export function createWebSocketGateway(deps: WebSocketGatewayDeps): WebSocketGat
     }
     authenticate(req, socket).then((principal) => {
       if (socket.destroyed) return;
+      // A SigV4-signed client is now known: it no longer counts against the unauthenticated bound.
+      markAuthenticated(socket);
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const stream = new WebSocketStream(ws, (socket as Socket).remoteAddress ?? '');
+        const stream = new WebSocketStream(ws, peerAddress(socket as Socket));
         // serveMqtt is typed for a net.Socket; the stream has every member it and SocketLink use
         // (data/error/close events, pause, write, cork/uncork, end, destroy, destroyed,
         // writableLength, remoteAddress).

@@ -29,6 +29,8 @@ describe('01-connect', () => {
     assert.equal(connack.properties?.retainAvailable, true);
     assert.equal(connack.properties?.subscriptionIdentifiersAvailable, false);
     assert.equal(connack.properties?.receiveMaximum, 100);
+    // AWS IoT Core's own value: a 128 KB payload with room for its topic and properties (not 192 KiB)
+    assert.equal(connack.properties?.maximumPacketSize, 149_504);
     // AWS: keep-alive under 30 s becomes 30, and the client is told
     assert.equal(connack.properties?.serverKeepAlive, 30);
     c.close();

@@ -1,7 +1,9 @@
 /**
  * 14-flow-control: the outbound QoS 1 window (v5 Receive Maximum; 100 as AWS), and a subscriber that
- * stops reading: its QoS 0 messages are dropped past a bound while everyone else is served. In the
- * mqtt profile, QoS 2 PUBRECs are held for a congested subscriber as QoS 1 PUBACKs are.
+ * stops reading or reads slowly: it costs only itself. Its QoS 0 messages are dropped past a bound of
+ * unsent bytes, its QoS 1 and 2 messages past its queue bound, in order, while its publishers are
+ * acknowledged at once and everyone else is served (issue 10: a stalled device once throttled a
+ * backend's publishes to every device a thousandfold by holding its PUBACKs).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -35,75 +37,41 @@ describe('14-flow-control', () => {
     pub.close();
   });
 
-  it('14-flow-control - QoS 1 fan-in to a slow subscriber: PUBACKs are held, nothing acknowledged is dropped', async () => {
+  it('14-flow-control - a QoS 1 subscriber that stops reading holds no publisher back: every PUBACK comes, its queue keeps the first in order', async () => {
     const sub = await open();
-    sub.send(connectPacket(4, 'bp-sub'));
+    sub.send(connectPacket(4, 'stall-sub'));
     await sub.expect(CONNACK_OK_V4);
-    sub.send(subscribe(4, 'bp/t', 1));
+    sub.send(subscribe(4, 'stall/t', 1));
     await sub.packet(4);
+    sub.socket.pause();
     const pub = await open();
-    pub.send(connectPacket(4, 'bp-pub'));
+    pub.send(connectPacket(4, 'stall-pub'));
     await pub.expect(CONNACK_OK_V4);
 
-    // The publisher keeps 64 in flight, as the benchmark's do; the subscriber acknowledges slowly.
+    // Far past the subscriber's window (100) and queue bound (1000): a held PUBACK would stop the
+    // publisher at its own window.
     const total = 3_000;
-    const window = 64;
-    let sent = 0;
+    for (let i = 1; i <= total; i++) pub.send(publish('stall/t', Buffer.from(String(i)), 1, i % 65535 || 1));
     const acks: number[] = [];
-    const publisher = (async () => {
-      while (acks.length < total) {
-        while (sent < total && sent - acks.length < window) {
-          sent++;
-          pub.send(publish('bp/t', Buffer.from(String(sent)), 1, sent));
-        }
-        const ack = await pub.read(4, 10_000);
-        assert.equal(ack.length, 4, 'a PUBACK arrives');
-        acks.push(ack.readUInt16BE(2));
-      }
-    })();
+    while (acks.length < total) {
+      const ack = await pub.read(4, 5_000);
+      assert.equal(ack.length, 4, `PUBACK ${acks.length + 1} arrives while the subscriber reads nothing`);
+      acks.push(ack.readUInt16BE(2));
+    }
+    assert.deepEqual(acks, Array.from({ length: total }, (_, i) => (i + 1) % 65535 || 1), '[MQTT-4.6.0-2] PUBACKs in PUBLISH order');
+
+    // The subscriber resumes: what its window and queue held arrives in order; the rest was dropped.
+    sub.socket.resume();
     const received: number[] = [];
-    let backlog = 0;
-    while (received.length < total) {
-      const p = await sub.packet(4);
+    while (true) {
+      const p = await sub.packet(4, 1_000).catch(() => undefined);
+      if (p === undefined) break;
       assert.ok(p.cmd === 'publish');
       received.push(Number(p.payload.toString()));
       sub.send(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId! }, { protocolVersion: 4 }));
-      backlog = Math.max(backlog, sent - received.length);
-      if (received.length % 50 === 0) await new Promise((r) => setTimeout(r, 20));
     }
-    await publisher;
-    // Held PUBACKs bound what waits for the subscriber: its queue's high-water mark (100), its
-    // in-flight window (100) and one publisher window (64), with some slack for what is on the wire.
-    assert.ok(backlog <= 400, `the backlog stayed bounded (max ${backlog})`);
-    assert.deepEqual(received, Array.from({ length: total }, (_, i) => i + 1), 'every message, in order, once');
-    assert.deepEqual(acks, Array.from({ length: total }, (_, i) => i + 1), '[MQTT-4.6.0-2] PUBACKs in PUBLISH order');
-    sub.close();
-    pub.close();
-  });
-
-  it('14-flow-control - PUBACKs held for a subscriber that never acknowledges are released after 5 s, in order', async () => {
-    const sub = await open();
-    sub.send(connectPacket(4, 'hold-sub'));
-    await sub.expect(CONNACK_OK_V4);
-    sub.send(subscribe(4, 'hold/t', 1));
-    await sub.packet(4);
-    const pub = await open();
-    pub.send(connectPacket(4, 'hold-pub'));
-    await pub.expect(CONNACK_OK_V4);
-    // 100 in flight to the subscriber and 100 queued: past that the PUBACKs are held.
-    const total = 300;
-    const t0 = Date.now();
-    for (let i = 1; i <= total; i++) pub.send(publish('hold/t', Buffer.from(String(i)), 1, i));
-    const acks: number[] = [];
-    let lastAt = 0;
-    while (acks.length < total) {
-      const ack = await pub.read(4, 8_000);
-      assert.equal(ack.length, 4, `PUBACK ${acks.length + 1} arrives`);
-      acks.push(ack.readUInt16BE(2));
-      lastAt = Date.now() - t0;
-    }
-    assert.deepEqual(acks, Array.from({ length: total }, (_, i) => i + 1), '[MQTT-4.6.0-2] PUBACKs in PUBLISH order');
-    assert.ok(lastAt >= 4_000, `the held PUBACKs waited for the bound (the last came after ${lastAt} ms)`);
+    assert.ok(received.length >= 1_000 && received.length <= 1_100 + 1, `its window and queue were kept (${received.length})`);
+    assert.deepEqual(received, Array.from({ length: received.length }, (_, i) => i + 1), 'the first messages, in order, once');
     sub.close();
     pub.close();
   });
@@ -149,8 +117,7 @@ describe('14-flow-control - QoS 2 (profile mqtt)', () => {
   const { open } = conformanceBroker('flow-qos2-device', { profile: 'mqtt' });
   const hexId = (id: number): string => id.toString(16).padStart(4, '0');
 
-  it('14-flow-control - [MQTT-4.6.0-3] QoS 2 to a congested subscriber: PUBRECs are held, then sent in PUBLISH order', async () => {
-    // One message in flight to the subscriber, the rest queued: the 101st leaves its queue at the high-water mark (100).
+  it('14-flow-control - [MQTT-4.6.0-3] QoS 2 to a congested subscriber: PUBRECs are not held, and go in PUBLISH order', async () => {
     const sub = await open();
     sub.send(connectPacket(5, 'q2bp-sub', { properties: { receiveMaximum: 1 } }));
     await sub.packet(5);
@@ -160,25 +127,21 @@ describe('14-flow-control - QoS 2 (profile mqtt)', () => {
     pub.send(connectPacket(4, 'q2bp-pub'));
     await pub.expect(CONNACK_OK_V4);
 
-    for (let id = 1; id <= 100; id++) pub.send(publishPacket(4, 'q2bp/t', String(id), 2, { messageId: id }));
-    for (let id = 1; id <= 100; id++) await pub.expect(`50 02 ${hexId(id)}`, `PUBREC ${id} at once`);
-    // Release them, so the publisher stays under the 100 QoS 2 exchanges it may have open.
-    for (let id = 1; id <= 100; id++) pub.send(`62 02 ${hexId(id)}`);
-    for (let id = 1; id <= 100; id++) await pub.expect(`70 02 ${hexId(id)}`, `PUBCOMP ${id}`);
-
-    for (let id = 101; id <= 110; id++) pub.send(publishPacket(4, 'q2bp/t', String(id), 2, { messageId: id }));
-    assert.equal((await pub.read(1, 500)).length, 0, 'the PUBRECs of 101..110 are held');
-
-    // The subscriber catches up (QoS 2 to its QoS 1 subscription goes at QoS 1): once its queue is
-    // back under the low-water mark (50), the held PUBRECs go, in order.
-    for (let n = 1; n <= 110; n++) {
+    // One message in flight to the subscriber (Receive Maximum 1), the rest queued behind it.
+    for (let round = 0; round < 3; round++) {
+      const first = round * 100 + 1;
+      for (let id = first; id < first + 100; id++) pub.send(publishPacket(4, 'q2bp/t', String(id), 2, { messageId: id }));
+      for (let id = first; id < first + 100; id++) await pub.expect(`50 02 ${hexId(id)}`, `PUBREC ${id} at once`);
+      // Release them, so the publisher stays under the 100 QoS 2 exchanges it may have open.
+      for (let id = first; id < first + 100; id++) pub.send(`62 02 ${hexId(id)}`);
+      for (let id = first; id < first + 100; id++) await pub.expect(`70 02 ${hexId(id)}`, `PUBCOMP ${id}`);
+    }
+    // The subscriber catches up (QoS 2 to its QoS 1 subscription goes at QoS 1), in order.
+    for (let n = 1; n <= 300; n++) {
       const p = await sub.packet(5);
       assert.ok(p.cmd === 'publish' && p.payload.toString() === String(n), `message ${n} in order`);
       sub.send(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId! }, { protocolVersion: 5 }));
     }
-    for (let id = 101; id <= 110; id++) await pub.expect(`50 02 ${hexId(id)}`, `held PUBREC ${id}, in order`);
-    for (let id = 101; id <= 110; id++) pub.send(`62 02 ${hexId(id)}`);
-    for (let id = 101; id <= 110; id++) await pub.expect(`70 02 ${hexId(id)}`, `PUBCOMP ${id}`);
     sub.close();
     pub.close();
   });

@@ -63,8 +63,8 @@ export class RawClient {
   }
 
   /** Reads one whole packet and decodes it. */
-  async packet(version: 4 | 5 = 4): Promise<mqttPacket.Packet> {
-    const head = await this.read(2);
+  async packet(version: 4 | 5 = 4, timeoutMs = 3_000): Promise<mqttPacket.Packet> {
+    const head = await this.read(2, timeoutMs);
     assert.equal(head.length, 2, 'a packet arrives');
     let length = head[1]! & 0x7f;
     let multiplier = 128;

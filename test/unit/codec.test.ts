@@ -18,8 +18,8 @@ describe('codec - shared PUBLISH encoding', () => {
     it(`codec - v${version}: QoS 1 copies carry their own packet id; QoS 0 bytes are shared`, () => {
       const message = createMessage('a/b', Buffer.from('payload'), 1, false,
         version === 5 ? { contentType: 'text/plain', userProperties: { k: 'v' } } : undefined);
-      const one = encodePublish(message, version, 1, false, 7);
-      const two = encodePublish(message, version, 1, false, 65535);
+      const one = encodePublish(message, version, 1, false, 7, 0);
+      const two = encodePublish(message, version, 1, false, 65535, 0);
       const p1 = parseOne(one, version);
       const p2 = parseOne(two, version);
       assert.equal(p1.cmd, 'publish');
@@ -30,7 +30,7 @@ describe('codec - shared PUBLISH encoding', () => {
         assert.equal(p1.payload.toString(), 'payload');
         if (version === 5) assert.equal(p1.properties?.contentType, 'text/plain');
       }
-      assert.equal(encodePublish(message, version, 0, false, 0), encodePublish(message, version, 0, false, 0));
+      assert.equal(encodePublish(message, version, 0, false, 0, 0), encodePublish(message, version, 0, false, 0, 0));
     });
   }
 });

@@ -11,14 +11,14 @@ describe('profile', () => {
     assert.deepEqual(p, AWS_PROFILE);
     assert.deepEqual(p.limits, AWS_LIMITS);
     assert.deepEqual(p.broker, AWS_BROKER_OPTIONS);
-    assert.deepEqual(p.limits.features, { qos2: false, subscriptionIdentifiers: false, outboundTopicAliases: false, keepAliveClamp: true, reasonStrings: false, willOnWebSocketClose: false });
+    assert.deepEqual(p.limits.features, { qos2: false, subscriptionIdentifiers: false, outboundTopicAliases: false, keepAliveClamp: true, reasonStrings: false, willOnWebSocketClose: false, reservedTopics: true });
     assert.deepEqual(p.limits.rates, { publishPerSecond: 0, subscribePerSecond: 0, connectPerSecond: 0 });
   });
 
   it('profile - mqtt turns every AWS difference to the standard', () => {
     const p = resolveProfile('mqtt');
     assert.deepEqual(p, MQTT_PROFILE);
-    assert.deepEqual(p.limits.features, { qos2: true, subscriptionIdentifiers: true, outboundTopicAliases: true, keepAliveClamp: false, reasonStrings: true, willOnWebSocketClose: true });
+    assert.deepEqual(p.limits.features, { qos2: true, subscriptionIdentifiers: true, outboundTopicAliases: true, keepAliveClamp: false, reasonStrings: true, willOnWebSocketClose: true, reservedTopics: false });
     assert.equal(p.broker.retainedToWildcards, true);
     assert.equal(p.broker.hashMatchesParent, true);
     assert.equal(p.limits.topics.maxBytes, 65535);
@@ -38,8 +38,16 @@ describe('profile', () => {
   });
 
   it('profile - AWS: keep-alive clamped to 30..1200 (0 means 1200); without the clamp the client\'s value stands', () => {
-    assert.deepEqual([0, 1, 29, 30, 600, 1200, 1201].map((k) => clampKeepAlive(k, AWS_LIMITS)), [1200, 30, 30, 30, 600, 1200, 1200]);
-    assert.deepEqual([0, 1, 5000].map((k) => clampKeepAlive(k, MQTT_PROFILE.limits)), [0, 1, 5000]);
+    for (const version of [4, 5] as const) {
+      assert.deepEqual([0, 1, 29, 30, 600, 1200, 1201].map((k) => clampKeepAlive(k, AWS_LIMITS, version)), [1200, 30, 30, 30, 600, 1200, 1200]);
+      assert.deepEqual([0, 1, 5000].map((k) => clampKeepAlive(k, MQTT_PROFILE.limits, version)), [0, 1, 5000]);
+    }
+  });
+
+  it('profile - mqtt: --keep-alive-max lowers a v5 client\'s keep-alive (Server Keep Alive [MQTT-3.2.2-21]); a 3.1.1 client\'s stands', () => {
+    const limits = resolveProfile('mqtt', { keepAliveMax: 60 }).limits;
+    assert.deepEqual([0, 1, 60, 61, 5000].map((k) => clampKeepAlive(k, limits, 5)), [60, 1, 60, 60, 60]);
+    assert.deepEqual([0, 1, 60, 61, 5000].map((k) => clampKeepAlive(k, limits, 4)), [0, 1, 60, 61, 5000]);
   });
 
   it('profile - the banner line names the profile and its main switches', () => {

@@ -423,8 +423,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
       test('sessions - put, subscribe, enqueue, then all() returns them in order', async () => {
         assert.deepEqual(await store.sessions.all(), []);
-        await store.sessions.put({ clientId: 'b', expirySeconds: 3600, disconnectedAt: null });
-        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: 5 });
+        await store.sessions.put({ clientId: 'b', expirySeconds: 3600, disconnectedAt: null, owner: null });
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: 5, owner: 'cert-a' });
         await store.sessions.subscribe('a', { filter: 'x/#', qos: 1 });
         await store.sessions.subscribe('a', { filter: 'x/#', qos: 0 });
         await store.sessions.subscribe('a', { filter: 'a/+', qos: 1 });
@@ -432,13 +432,13 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         await store.sessions.enqueue('a', message(1));
         const all = await store.sessions.all();
         assert.deepEqual(all.map((s) => s.session.clientId), ['a', 'b']);
-        assert.deepEqual(all[0]?.session, { clientId: 'a', expirySeconds: 60, disconnectedAt: 5 });
+        assert.deepEqual(all[0]?.session, { clientId: 'a', expirySeconds: 60, disconnectedAt: 5, owner: 'cert-a' });
         assert.deepEqual(all[0]?.subscriptions, [{ filter: 'a/+', qos: 1 }, { filter: 'x/#', qos: 0 }]);
         assert.deepEqual(all[0]?.messages, [message(1), message(2)]);
         assert.deepEqual(all[1]?.messages, []);
       });
       test('sessions - dequeue, unsubscribe, and delete takes subscriptions and messages with it', async () => {
-        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null, owner: null });
         await store.sessions.subscribe('a', { filter: 'f', qos: 1 });
         await store.sessions.enqueue('a', message(1));
         await store.sessions.enqueue('a', message(2));
@@ -447,16 +447,16 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         let all = await store.sessions.all();
         assert.deepEqual(all[0]?.messages, [message(2)]);
         assert.deepEqual(all[0]?.subscriptions, []);
-        await store.sessions.put({ clientId: 'a', expirySeconds: 30, disconnectedAt: 9 });
+        await store.sessions.put({ clientId: 'a', expirySeconds: 30, disconnectedAt: 9, owner: null });
         assert.equal((await store.sessions.all())[0]?.session.expirySeconds, 30);
         await store.sessions.delete('a');
         all = await store.sessions.all();
         assert.deepEqual(all, []);
-        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null, owner: null });
         assert.deepEqual((await store.sessions.all())[0]?.messages, [], 'a new session starts empty');
       });
       test('sessions - subscription options and identifiers, QoS 2 messages with identifiers and their tracked delivery state', async () => {
-        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null, owner: null });
         await store.sessions.subscribe('a', { filter: 'x/#', qos: 2, options: 3, identifier: 268435455 });
         await store.sessions.subscribe('a', { filter: 'y', qos: 1 });
         await store.sessions.enqueue('a', { ...message(1), qos: 2, identifiers: [4, 5] });
@@ -473,8 +473,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         ]);
       });
       test('sessions - inbound QoS 2 packet ids awaiting release are kept per session, once each, and go with the session', async () => {
-        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
-        await store.sessions.put({ clientId: 'b', expirySeconds: 60, disconnectedAt: null });
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null, owner: null });
+        await store.sessions.put({ clientId: 'b', expirySeconds: 60, disconnectedAt: null, owner: null });
         await store.sessions.awaitRelease('a', 9);
         await store.sessions.awaitRelease('a', 3);
         await store.sessions.awaitRelease('a', 9);
@@ -484,7 +484,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         let all = await store.sessions.all();
         assert.deepEqual(all.map((s) => s.awaitingRelease), [[9], [65535]]);
         await store.sessions.delete('a');
-        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null, owner: null });
         all = await store.sessions.all();
         assert.deepEqual(all.map((s) => s.awaitingRelease), [[], [65535]], 'a new session starts with none');
       });
@@ -492,7 +492,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const will = (clientId: string, dueAt: number, body: string) =>
           ({ clientId, topic: `w/${clientId}`, payload: Buffer.from(body), qos: 1 as const, retain: dueAt % 2 === 0, properties: dueAt % 2 ? '{"contentType":"t"}' : null, dueAt });
         assert.deepEqual(await store.sessions.wills(), []);
-        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: 1 });
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: 1, owner: null });
         await store.sessions.putWill(will('a', 30, 'first'));
         await store.sessions.putWill(will('b', 20, 'b'));
         await store.sessions.putWill(will('a', 41, 'second'));

@@ -208,4 +208,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 9,
+    sql: `
+      -- Who made each persistent session (the principal key: a certificate id, access-key:ID, or
+      -- anonymous), so an anonymous client can never resume a session an authenticated one made.
+      -- Sessions kept before this column existed have NULL: treated as authenticated.
+      ALTER TABLE sessions ADD COLUMN owner TEXT;
+    `,
+  },
 ];

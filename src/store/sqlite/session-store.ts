@@ -7,7 +7,7 @@ import type { Database as Db } from 'better-sqlite3';
 import type { PendingWillRow, SessionMessageRow, SessionStore, SessionSubscriptionRow, StoredSession } from '../store.js';
 
 export function sessionStore(db: Db): SessionStore {
-  type SessionRecord = { client_id: string; expiry_seconds: number; disconnected_at: number | null };
+  type SessionRecord = { client_id: string; expiry_seconds: number; disconnected_at: number | null; owner: string | null };
   type SubscriptionRecord = { client_id: string; filter: string; qos: number; options: number; identifier: number };
   type MessageRecord = {
     client_id: string; seq: number; topic: string; payload: Buffer; qos: number; properties: string | null; expires_at: number | null;
@@ -16,9 +16,9 @@ export function sessionStore(db: Db): SessionStore {
   const sessions = db.prepare<[], SessionRecord>('SELECT * FROM sessions ORDER BY client_id');
   const subscriptions = db.prepare<[], SubscriptionRecord>('SELECT * FROM session_subscriptions ORDER BY client_id, filter');
   const messages = db.prepare<[], MessageRecord>('SELECT * FROM session_messages ORDER BY client_id, seq');
-  const put = db.prepare<[string, number, number | null]>(
-    'INSERT INTO sessions (client_id, expiry_seconds, disconnected_at) VALUES (?, ?, ?) '
-    + 'ON CONFLICT (client_id) DO UPDATE SET expiry_seconds = excluded.expiry_seconds, disconnected_at = excluded.disconnected_at');
+  const put = db.prepare<[string, number, number | null, string | null]>(
+    'INSERT INTO sessions (client_id, expiry_seconds, disconnected_at, owner) VALUES (?, ?, ?, ?) '
+    + 'ON CONFLICT (client_id) DO UPDATE SET expiry_seconds = excluded.expiry_seconds, disconnected_at = excluded.disconnected_at, owner = excluded.owner');
   const del = db.prepare<[string]>('DELETE FROM sessions WHERE client_id = ?');
   const subscribe = db.prepare<[string, string, number, number, number]>(
     'INSERT INTO session_subscriptions (client_id, filter, qos, options, identifier) VALUES (?, ?, ?, ?, ?) '
@@ -58,14 +58,14 @@ export function sessionStore(db: Db): SessionStore {
     all: async () => {
       const byId = new Map<string, StoredSession>();
       for (const r of sessions.all()) {
-        byId.set(r.client_id, { session: { clientId: r.client_id, expirySeconds: r.expiry_seconds, disconnectedAt: r.disconnected_at }, subscriptions: [], messages: [], awaitingRelease: [] });
+        byId.set(r.client_id, { session: { clientId: r.client_id, expirySeconds: r.expiry_seconds, disconnectedAt: r.disconnected_at, owner: r.owner }, subscriptions: [], messages: [], awaitingRelease: [] });
       }
       for (const r of subscriptions.all()) byId.get(r.client_id)?.subscriptions.push(toSubscription(r));
       for (const r of messages.all()) byId.get(r.client_id)?.messages.push(toMessage(r));
       for (const r of releases.all()) byId.get(r.client_id)?.awaitingRelease.push(r.packet_id);
       return [...byId.values()];
     },
-    put: async (s) => { put.run(s.clientId, s.expirySeconds, s.disconnectedAt); },
+    put: async (s) => { put.run(s.clientId, s.expirySeconds, s.disconnectedAt, s.owner); },
     delete: async (clientId) => { del.run(clientId); },
     subscribe: async (clientId, s) => { subscribe.run(clientId, s.filter, s.qos, s.options ?? 0, s.identifier ?? 0); },
     unsubscribe: async (clientId, filter) => { unsubscribe.run(clientId, filter); },

@@ -1,0 +1,52 @@
+/**
+ * @module broker/core
+ * Builds the broker's parts for one profile and loads what the Store kept: the router (broker.ts),
+ * the publish gate every message enters by (ingress.ts), delayed wills and AWS lifecycle events.
+ * Restarts resume from here: retained messages, persistent sessions with what they are owed, then the
+ * wills that were waiting (after the sessions, so persistent subscribers get them queued).
+ */
+import type { RetainedStore, SessionStore } from '../store/store.js';
+import { Broker } from './broker.js';
+import type { Clock } from './clock.js';
+import { PublishGate, type GateLimits } from './ingress.js';
+import { LifecycleEvents } from './lifecycle.js';
+import type { Profile } from './profile.js';
+import { Wills } from './wills.js';
+
+export interface BrokerCore {
+  readonly broker: Broker;
+  readonly gate: PublishGate;
+  readonly wills: Wills;
+  readonly lifecycle: LifecycleEvents;
+  readonly clock: Clock;
+}
+
+export interface BrokerCoreDeps {
+  store: { retained: RetainedStore; sessions: SessionStore } | undefined;
+  clock: Clock;
+  onStoreError: (err: unknown, context: string) => void;
+}
+
+/** The gate's rules, from the profile. */
+export function gateLimits(profile: Profile): GateLimits {
+  const l = profile.limits;
+  return {
+    qos2: l.features.qos2,
+    topics: l.topics,
+    maxPayloadBytes: l.maxPayloadBytes,
+    reservedDollarTopics: l.features.reservedTopics,
+    publishPerSecond: l.rates.publishPerSecond,
+  };
+}
+
+export async function startBrokerCore(profile: Profile, deps: BrokerCoreDeps): Promise<BrokerCore> {
+  const { clock, store, onStoreError } = deps;
+  const broker = new Broker(profile.broker, { retainedStore: store?.retained, sessionStore: store?.sessions, onStoreError, clock });
+  const gate = new PublishGate(broker, gateLimits(profile), clock);
+  const wills = new Wills({ gate, clock, store: store?.sessions, onStoreError });
+  const lifecycle = new LifecycleEvents(gate, clock);
+  await broker.retained.load();
+  await broker.loadSessions();
+  await wills.load();
+  return { broker, gate, wills, lifecycle, clock };
+}

@@ -1,0 +1,94 @@
+/**
+ * @module broker/retained
+ * Retained messages: the last retained message of each topic, in memory for delivery and in the Store
+ * for restarts. An empty retained payload deletes it [MQTT-3.3.1-10]; an expired one is deleted
+ * rather than delivered [MQTT-3.3.2-5]. Which subscriptions get them is the profile's: AWS sends them
+ * to exact filters only, the standard to wildcards too.
+ */
+import { isExpired, type Message } from '../protocol/codec.js';
+import type { RetainedStore } from '../store/store.js';
+import type { Clock } from './clock.js';
+import { fromRetainedRow, toRetainedRow } from './message-codec.js';
+import { TopicTree } from './topic-tree.js';
+
+export interface RetainedOptions {
+  hashMatchesParent: boolean;
+  toWildcards: boolean;
+}
+
+export class RetainedMessages {
+  private readonly messages = new Map<string, Message>();
+
+  constructor(
+    private readonly options: RetainedOptions,
+    private readonly clock: Clock,
+    private readonly store: RetainedStore | undefined,
+    private readonly storeFailed: (err: unknown) => void,
+  ) {}
+
+  get size(): number {
+    return this.messages.size;
+  }
+
+  /** Loads what the store kept; call once before serving. */
+  async load(): Promise<number> {
+    if (!this.store) return 0;
+    for (const row of await this.store.all()) this.messages.set(row.topic, fromRetainedRow(row));
+    return this.messages.size;
+  }
+
+  /**
+   * Keeps (or with an empty payload deletes) the topic's retained message. The Store write is issued
+   * now; the publisher's acknowledgement waits for it (Durability.afterDurable).
+   */
+  retain(message: Message): void {
+    if (message.payload.length === 0) {
+      if (this.messages.delete(message.topic) && this.store) this.store.delete(message.topic).catch(this.storeFailed);
+      return;
+    }
+    this.messages.set(message.topic, message);
+    if (this.store) this.store.put(toRetainedRow(message, this.clock.now())).catch(this.storeFailed);
+  }
+
+  /** The retained message of one topic, unless it expired. */
+  get(topic: string): Message | undefined {
+    const m = this.messages.get(topic);
+    if (m === undefined) return undefined;
+    if (isExpired(m, this.clock.now())) {
+      this.messages.delete(topic);
+      this.store?.delete(topic).catch(this.storeFailed);
+      return undefined;
+    }
+    return m;
+  }
+
+  /** Every live retained message, in topic order, from `after` (exclusive), at most `limit`. */
+  list(after: string | undefined, limit: number): Message[] {
+    const now = this.clock.now();
+    const topics = [...this.messages.keys()].filter((t) => after === undefined || t > after).sort();
+    const out: Message[] = [];
+    for (const topic of topics) {
+      const m = this.messages.get(topic)!;
+      if (isExpired(m, now)) continue;
+      out.push(m);
+      if (out.length === limit) break;
+    }
+    return out;
+  }
+
+  /** What a new subscription to `filter` gets now. */
+  for(filter: string): Message[] {
+    const hasWildcard = filter.includes('+') || filter.includes('#');
+    if (!hasWildcard) {
+      const m = this.get(filter);
+      return m === undefined ? [] : [m];
+    }
+    if (!this.options.toWildcards) return [];
+    const probe = new TopicTree<{ clientId: string }>({ hashMatchesParent: this.options.hashMatchesParent, cacheSize: 1 });
+    probe.add({ subscriber: { clientId: '' }, filter, qos: 0 });
+    const out: Message[] = [];
+    const now = this.clock.now();
+    for (const [topic, message] of this.messages) if (!isExpired(message, now) && probe.match(topic).length > 0) out.push(message);
+    return out;
+  }
+}
