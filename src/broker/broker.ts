@@ -35,9 +35,14 @@ export interface BrokerOptions {
   retainedToWildcards: boolean;
   /** QoS 1 and 2 messages a session may have queued behind its in-flight window; past it new ones are dropped. */
   maxQueuedPerSession: number;
+  /** Queue length at which a connected session says it is congested (its publishers may be paused; transports/flow-control.ts), and where that ends. */
+  congestionHighWater: number;
+  congestionLowWater: number;
 }
 
-export const AWS_BROKER_OPTIONS: BrokerOptions = { hashMatchesParent: false, retainedToWildcards: false, maxQueuedPerSession: 1000 };
+export const AWS_BROKER_OPTIONS: BrokerOptions = {
+  hashMatchesParent: false, retainedToWildcards: false, maxQueuedPerSession: 1000, congestionHighWater: 100, congestionLowWater: 50,
+};
 
 export interface BrokerDeps {
   /** Where retained messages are kept across restarts; in memory only when absent. */
@@ -195,6 +200,8 @@ export class Broker {
   private newSession(clientId: string): Session {
     return new Session(clientId, {
       maxQueued: this.options.maxQueuedPerSession,
+      highWater: this.options.congestionHighWater,
+      lowWater: this.options.congestionLowWater,
       store: this.deps.sessionStore,
       onStoreError: this.deps.onStoreError,
       clock: this.clock,

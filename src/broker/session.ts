@@ -38,6 +38,11 @@ export interface SessionChannel {
   sendPubrel(packetId: number, known: boolean): void;
   /** Ends the connection because a new one took the client id. */
   takenOver(): void;
+  /**
+   * The session's queue is over its high-water mark (`true`, told for each message queued while so)
+   * or back under its low-water mark (`false`): the transport may hold the publisher being read.
+   */
+  queueCongested(over: boolean): void;
 }
 
 interface Owed {
@@ -75,6 +80,9 @@ export interface RestoredDelivery {
 
 export interface SessionOptions {
   maxQueued: number;
+  /** Queue length at which a connected session says it is congested, and where that ends. */
+  highWater: number;
+  lowWater: number;
   store?: SessionStore | undefined;
   onStoreError?: ((err: unknown, context: string) => void) | undefined;
   clock: Clock;
@@ -101,6 +109,8 @@ export class Session {
   expiryTimer: Timer | undefined;
   /** Messages dropped because the queue was full, the connection congested, or too large for the client. */
   dropped = 0;
+  /** Whether the connection was told the queue is over its high-water mark. */
+  private congested = false;
 
   constructor(readonly clientId: string, private readonly options: SessionOptions) {}
 
@@ -157,6 +167,10 @@ export class Session {
       return;
     }
     this.queue.push(owed);
+    if (channel !== undefined && this.queue.length >= this.options.highWater) {
+      this.congested = true;
+      channel.queueCongested(true);
+    }
   }
 
   /** Re-creates a message the Store kept for this session (at start); its QoS is the delivery's. */
@@ -266,6 +280,10 @@ export class Session {
       }
       this.send(owed, false);
     }
+    if (this.congested && this.queue.length <= this.options.lowWater) {
+      this.congested = false;
+      channel.queueCongested(false);
+    }
   }
 
   /** A connection takes this session: resend what was in flight, then drain the queue. */
@@ -293,6 +311,7 @@ export class Session {
   detach(channel: SessionChannel): boolean {
     if (this.channel !== channel) return false;
     this.channel = undefined;
+    this.congested = false;
     if (!this.persistent) {
       this.inflight.clear();
       this.queue.length = 0;

@@ -106,6 +106,8 @@ function boundInTime(server: HttpServer, s: DataPlaneSettings): void {
   server.keepAliveTimeout = s.httpKeepAliveTimeout * 1000;
   // A socket idle before its first request (no byte at all) is cut at the headers deadline too.
   server.timeout = s.httpHeadersTimeout * 1000;
+  // node checks the deadlines every 30 s by default; read when the check starts.
+  (server as HttpServer & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(1_000, server.headersTimeout / 2);
   server.emit('listening');
 }
 

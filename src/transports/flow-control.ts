@@ -61,8 +61,13 @@ function release(publisher: Duplex): void {
   if (!publisher.destroyed) publisher.resume();
 }
 
-/** One subscriber connection's congestion: when it began, and the publishers it holds. */
+/** Where a subscriber's backlog is. */
+const SOCKET = 1;
+const QUEUE = 2;
+
+/** One subscriber connection's congestion: its sources, when it began, and the publishers it holds. */
 export class Congestion {
+  private sources = 0;
   private since = 0;
   private held: Duplex[] | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
@@ -71,37 +76,61 @@ export class Congestion {
 
   /** Call after each write to this connection. */
   wrote(): void {
-    const socket = this.socket;
-    if (socket.writableLength <= HIGH_WATER) return;
+    if (this.socket.writableLength <= HIGH_WATER) return;
+    if ((this.sources & SOCKET) === 0) {
+      this.sources |= SOCKET;
+      this.socket.once('drain', this.socketDrained);
+    }
+    this.note();
+  }
+
+  /** The session's queue is over its high-water mark (`true`, on each message queued so) or back under its low-water mark. */
+  queue(over: boolean): void {
+    if (over) {
+      this.sources |= QUEUE;
+      this.note();
+    } else if ((this.sources & QUEUE) !== 0) {
+      this.sources &= ~QUEUE;
+      if (this.sources === 0) this.clear();
+    }
+  }
+
+  /** The connection closed: whoever it held goes on. */
+  closed(): void {
+    this.sources = 0;
+    this.socket.off('drain', this.socketDrained);
+    this.clear();
+  }
+
+  /** A delivery found this subscriber congested: hold the publisher being read, unless the subscriber is stalled. */
+  private note(): void {
     const now = Date.now();
     if (this.since === 0) {
       this.since = now;
-      socket.once('drain', this.drained);
       this.stallTimer = setTimeout(this.stalled, STALL_MS);
       this.stallTimer.unref();
     } else if (now - this.since >= STALL_MS) {
       return;
     }
     const publisher = reading;
-    if (publisher === undefined || publisher === socket || publisher.destroyed) return;
+    if (publisher === undefined || publisher === this.socket || publisher.destroyed) return;
     const held = (this.held ??= []);
     if (held.includes(publisher)) return;
     held.push(publisher);
     hold(publisher);
   }
 
-  /** The connection closed: whoever it held goes on. */
-  closed(): void {
-    this.drained();
-  }
+  private readonly socketDrained = (): void => {
+    this.sources &= ~SOCKET;
+    if (this.sources === 0) this.clear();
+  };
 
-  private readonly drained = (): void => {
+  private clear(): void {
     this.since = 0;
     if (this.stallTimer !== undefined) clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
-    this.socket.off('drain', this.drained);
     this.releaseAll();
-  };
+  }
 
   /** Congested for STALL_MS: it stops holding anyone back (and `since` stays, so it holds no one new). */
   private readonly stalled = (): void => {

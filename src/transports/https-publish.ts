@@ -335,11 +335,17 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
       socket.once('close', untrack);
     }
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    // node's header and request deadlines (transports/data-plane.ts) end here too: 408, as node answers them.
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     const traceId = randomUUID();
-    const body = `{"message":"Bad request","traceId":"${traceId}"}`;
-    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nx-amzn-ErrorType: InvalidRequestException\r\nx-amzn-RequestId: ${traceId}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    const body = `{"message":"${timedOut ? 'Request timeout' : 'Bad request'}","traceId":"${traceId}"}`;
+    socket.write(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\ncontent-type: application/json\r\n`
+      + `x-amzn-ErrorType: ${timedOut ? 'RequestTimeoutException' : 'InvalidRequestException'}\r\nx-amzn-RequestId: ${traceId}\r\n`
+      + `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    // Closed once the answer is out, whatever the client does: a socket is never held for a peer that does not close.
+    socket.destroySoon();
   });
   return server;
 }

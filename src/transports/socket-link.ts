@@ -56,6 +56,10 @@ export class SocketLink implements Link {
     this.congestion.wrote();
   }
 
+  queueCongested(over: boolean): void {
+    this.congestion.queue(over);
+  }
+
   end(): void {
     if (this.socket.destroyed) return;
     this.socket.end();

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import mqttPacket from 'mqtt-packet';
 import { conformanceBroker, connectPacket, publishPacket, subscribePacket, type RawClient } from '../helpers/raw-mqtt.js';
 
 interface Expectations {
@@ -191,3 +192,111 @@ describe('18-profiles - rate quotas (aws profile, set)', () => {
     again.close();
   });
 });
+
+/** MQTT 5 Session Expiry changed by DISCONNECT [MQTT-3.14.2-2.2], as Paho's client_test5.py test_session_expiry checks it, in both profiles. */
+for (const [name, flags] of [['aws', {}], ['mqtt', { profile: 'mqtt' }]] as const) {
+  describe(`18-profiles - ${name}: session expiry on DISCONNECT`, () => {
+    const { open } = conformanceBroker(`expiry-${name}`, flags);
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+    async function connect(id: string, clean: boolean, expiry: number): Promise<{ c: RawClient; present: boolean }> {
+      const c = await open();
+      c.send(connectPacket(5, id, { clean, properties: { sessionExpiryInterval: expiry } }));
+      const connack = await c.packet(5);
+      assert.ok(connack.cmd === 'connack' && connack.reasonCode === 0);
+      return { c, present: connack.sessionPresent };
+    }
+
+    it(`18-profiles - ${name}: [MQTT-3.14.2-2.2] a Session Expiry Interval in DISCONNECT replaces CONNECT's; 0 there ends the session`, async () => {
+      const id = `sx-${name}`;
+      const first = await connect(id, true, 1);
+      first.c.send(subscribePacket(5, 'sx/t', 1));
+      await first.c.packet(5);
+      // DISCONNECT, reason 0, properties: Session Expiry Interval (0x11) = 5
+      first.c.send('e0 07 00 05 11 00000005');
+      await first.c.expectClose();
+      await sleep(1_500);
+      const second = await connect(id, false, 1);
+      assert.equal(second.present, true, 'kept past CONNECT\'s 1 s by DISCONNECT\'s 5 s');
+      // DISCONNECT with Session Expiry Interval 0: the session ends with the connection
+      second.c.send('e0 07 00 05 11 00000000');
+      await second.c.expectClose();
+      const third = await connect(id, false, 1);
+      assert.equal(third.present, false);
+      third.c.close();
+    });
+
+    it(`18-profiles - ${name}: [MQTT-3.14.2-2.2] after 0 at CONNECT, a non-zero expiry in DISCONNECT is a Protocol Error (0x82)`, async () => {
+      const { c } = await connect(`sx0-${name}`, true, 0);
+      c.send('e0 07 00 05 11 0000000a');
+      const disconnect = await c.packet(5);
+      assert.ok(disconnect.cmd === 'disconnect' && disconnect.reasonCode === 0x82, 'DISCONNECT 0x82 Protocol Error');
+      await c.expectClose();
+    });
+  });
+}
+
+describe('18-profiles - $ topics', () => {
+  const aws = conformanceBroker('dollar-aws');
+  const std = conformanceBroker('dollar-mqtt', { profile: 'mqtt' });
+
+  it('18-profiles - mqtt: a QoS 1 PUBLISH to a $ topic is acknowledged; +/+ and # do not match it [MQTT-4.7.2-1], $x/+ does', async () => {
+    for (const version of [4, 5] as const) {
+      const sub = await std.open();
+      sub.send(connectPacket(version, `dollar-sub-${version}`));
+      await sub.packet(version);
+      sub.send(mqttSubscribe(version, ['+/+', '#', '$TopicA/+']));
+      await sub.packet(version);
+      const pub = await std.open();
+      pub.send(connectPacket(version, `dollar-pub-${version}`));
+      await pub.packet(version);
+      pub.send(publishPacket(version, '$TopicA/B', '', 1, { messageId: 7 }));
+      const ack = await pub.packet(version);
+      assert.ok(ack.cmd === 'puback' && ack.messageId === 7 && (ack.reasonCode ?? 0) === 0, `v${version}: PUBACK 0 (Paho test_dollar_topics)`);
+      const got = await sub.packet(version);
+      assert.ok(got.cmd === 'publish' && got.topic === '$TopicA/B');
+      assert.equal((await sub.read(1, 300)).length, 0, 'one copy: only $TopicA/+ matched');
+      sub.close();
+      pub.close();
+    }
+  });
+
+  it('18-profiles - aws: a PUBLISH to a $ topic no service serves is never left unanswered: the connection ends (v5: DISCONNECT 0x90)', async () => {
+    for (const version of [4, 5] as const) {
+      const pub = await aws.open();
+      pub.send(connectPacket(version, `dollar-aws-${version}`));
+      await pub.packet(version);
+      pub.send(publishPacket(version, '$TopicA/B', '', 1, { messageId: 7 }));
+      await pub.expectClose(version === 5 ? 'e0029000' : undefined);
+    }
+  });
+
+  it('18-profiles - mqtt: --keep-alive-max lowers a v5 client\'s keep-alive with CONNACK Server Keep Alive', async () => {
+    // The shared broker has no keep-alive-max: a client's 600 s stands and no Server Keep Alive is sent.
+    const c = await std.open();
+    c.send(connectPacket(5, 'ka-std', { keepalive: 600 }));
+    const connack = await c.packet(5);
+    assert.ok(connack.cmd === 'connack');
+    assert.equal(connack.properties?.serverKeepAlive, undefined);
+    c.close();
+  });
+});
+
+describe('18-profiles - mqtt with --keep-alive-max 60', () => {
+  const { open } = conformanceBroker('ka-max', { profile: 'mqtt', keepAliveMax: 60 });
+
+  it('18-profiles - mqtt: --keep-alive-max 60 sets Server Keep Alive 60 for a v5 client asking 600 or 0 [MQTT-3.2.2-21]', async () => {
+    for (const keepalive of [600, 0]) {
+      const c = await open();
+      c.send(connectPacket(5, `ka-max-${keepalive}`, { keepalive }));
+      const connack = await c.packet(5);
+      assert.ok(connack.cmd === 'connack');
+      assert.equal(connack.properties?.serverKeepAlive, 60);
+      c.close();
+    }
+  });
+});
+
+function mqttSubscribe(version: 4 | 5, filters: string[]): Buffer {
+  return mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: filters.map((topic) => ({ topic, qos: 1 as const })) }, { protocolVersion: version });
+}

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collect, connectMqtt, createDevice, endClient, startTestTopicd, type Collector, type Device, type TestTopicd } from '../helpers/topicd.js';
-import type { MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 
 type Event = Record<string, unknown>;
 
@@ -35,6 +35,14 @@ describe('lifecycle events - $aws/events as AWS publishes them', () => {
 
   const event = async (topic: string): Promise<Event> => JSON.parse((await events.waitForTopic(topic)).payload.toString()) as Event;
 
+  it('lifecycle events - AWS: an IPv4 client\'s ipAddress is plain IPv4, not ::ffff:127.0.0.1', async () => {
+    // The listener is dual-stack; a client that dials 127.0.0.1 arrives as an IPv4-mapped address.
+    const client = await connectMqtt(topicd, device, { clientId: 'life-ipv4', host: '127.0.0.1', servername: 'localhost' } as IClientOptions);
+    const connected = await event('$aws/events/presence/connected/life-ipv4');
+    assert.equal(connected.ipAddress, '127.0.0.1');
+    await endClient(client);
+  });
+
   it('lifecycle events - connected, subscribed, unsubscribed, disconnected for one connection', async () => {
     const client = await connectMqtt(topicd, device, { clientId: 'life-1', protocolVersion: 5 });
     await client.subscribeAsync(['a/b', 'c/#'], { qos: 1 });
@@ -46,7 +54,7 @@ describe('lifecycle events - $aws/events as AWS publishes them', () => {
     assert.equal(connected.eventType, 'connected');
     assert.equal(connected.clientId, 'life-1');
     assert.equal(connected.principalIdentifier, device.certificateId);
-    assert.match(String(connected.ipAddress), /127\.0\.0\.1|::1/);
+    assert.match(String(connected.ipAddress), /^(127\.0\.0\.1|::1)$/, 'never the IPv4-mapped form');
     assert.equal(typeof connected.timestamp, 'number');
 
     const subscribed = await event('$aws/events/subscriptions/subscribed/life-1');

@@ -130,6 +130,10 @@ export class Channel implements ChannelContext {
     sendPubrel(this, packetId, known);
   }
 
+  queueCongested(over: boolean): void {
+    this.link.queueCongested?.(over);
+  }
+
   takenOver(): void {
     this.close(RC.SESSION_TAKEN_OVER, 'client id taken over by a new connection');
   }

@@ -26,6 +26,8 @@ export interface Link {
   readonly buffered: number;
   /** The peer's address as AWS reports it (plain IPv4 for IPv4 clients). */
   readonly remoteAddress: string;
+  /** The session's queue is over (or back under) its bounds: the transport may hold publishers back. */
+  queueCongested?(over: boolean): void;
 }
 
 export interface ChannelDeps {
