@@ -90,8 +90,10 @@ const SCENARIOS: Record<ScenarioId, { title: string; what: string }> = {
     what: `${FLOOD_PUBLISHERS} publishers write QoS 0 PUBLISHes (256-byte payloads, ${FLOOD_BATCH} frames per write) as fast as TCP `
       + 'lets them, with no window (unlike (c)), to 1 subscriber on `bench/#` that reads as fast as it can; a fresh '
       + 'server per transport. The value is the rate delivered to the subscriber; `read` = the rate of messages the '
-      + 'server read (what the kernel took from the publishers: in the steady state, what the server reads); '
-      + '`deliveredPct` = delivered ÷ read (median of the windows); `serverRssMiB` at the end of the windows.',
+      + 'server read (its read(2) bytes over the window, from /proc/PID/io, ÷ the bytes of one message on the wire); '
+      + '`deliveredPct` = delivered ÷ read, the median of the windows (above 100: the server delivered in the window '
+      + 'what it had read before it); `writtenTotal` = what the kernel took from the publishers (its buffers hold '
+      + 'megabytes the server has not read); `serverRssMiB` at the end of the windows.',
   },
 };
 
