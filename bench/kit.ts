@@ -7,8 +7,8 @@
 import type { Socket } from 'node:net';
 import { CpuWindow, median, sleep, type CpuShare } from './measure.js';
 
-export type ScenarioId = 'https-keepalive' | 'https-oneshot' | 'fan-in' | 'fan-out' | 'latency' | 'idle' | 'offline';
-export type SystemId = 'topicd' | 'bare-https' | 'mosquitto' | 'mosquitto-unlimited' | 'aedes';
+export type ScenarioId = 'https-keepalive' | 'https-oneshot' | 'fan-in' | 'fan-out' | 'latency' | 'idle' | 'offline' | 'flood';
+export type SystemId = 'topicd' | 'bare-https' | 'nginx' | 'mosquitto' | 'mosquitto-unlimited' | 'aedes';
 export type Transport = 'tcp' | 'mtls';
 
 export interface Budget {
@@ -114,17 +114,28 @@ async function warmUp(budget: Budget, count: () => number): Promise<void> {
 
 /** Per-window rates of a growing counter, after a warm-up, with the CPU shares of each window. */
 export async function measureRate(budget: Budget, serverPid: number, count: () => number): Promise<{ runs: number[]; cpu: CpuShare[] }> {
-  await warmUp(budget, count);
-  const runs: number[] = [];
+  const measured = await measureRates(budget, serverPid, [count]);
+  return { runs: measured.runs[0] ?? [], cpu: measured.cpu };
+}
+
+/**
+ * Per-window rates of several growing counters taken over the same windows (the warm-up watches the
+ * first): `runs[k][w]` is counter k's rate in window w.
+ */
+export async function measureRates(budget: Budget, serverPid: number, counts: ReadonlyArray<() => number>): Promise<{ runs: number[][]; cpu: CpuShare[] }> {
+  const [first] = counts;
+  if (first === undefined) throw new Error('measureRates needs a counter');
+  await warmUp(budget, first);
+  const runs: number[][] = counts.map(() => []);
   const cpu: CpuShare[] = [];
   for (let w = 0; w < budget.windows; w++) {
-    const start = count();
+    const start = counts.map((count) => count());
     const window = new CpuWindow(serverPid);
     const t0 = performance.now();
     await sleep(budget.windowMs);
     const seconds = (performance.now() - t0) / 1000;
     cpu.push(window.stop());
-    runs.push((count() - start) / seconds);
+    counts.forEach((count, k) => runs[k]?.push((count() - (start[k] ?? 0)) / seconds));
   }
   return { runs, cpu };
 }

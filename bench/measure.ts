@@ -37,6 +37,21 @@ export function processRssBytes(pid: number): number | undefined {
   }
 }
 
+/**
+ * Bytes a process has taken in with read(2) and readv(2) (`rchar` of /proc/PID/io, every thread), or
+ * undefined once it has gone or when /proc does not say. Socket reads count: libuv (node), Mosquitto
+ * and OpenSSL's socket BIO read sockets with read(2).
+ */
+export function processReadBytes(pid: number): number | undefined {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'latin1');
+    const match = /rchar:\s+(\d+)/.exec(io);
+    return match?.[1] === undefined ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Busy and total CPU seconds of the whole machine (all cores), from /proc/stat. */
 function machineCpuSeconds(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0] ?? '';

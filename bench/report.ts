@@ -1,6 +1,6 @@
 /**
  * @module bench/report
- * Turns one run's rows into what people read: the goals of issue 5 with met or missed and by how
+ * Turns one run's rows into what people read: the goals of issues 5 and 10 with met or missed and by how
  * much, one table per scenario with topicd ÷ peer ratios from the same run, and the JSON file.
  * docs/benchmarks.md is rewritten only between its bench markers, so what people write around
  * them (the speed round's before/after lines) survives every run.
@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cellKey, type Budget, type CellResult, type ScenarioId, type SystemId, type Transport } from './kit.js';
 import { KEEPALIVE_CONNECTIONS, LATENCY_CONNECTIONS, ONESHOT_CONCURRENCY } from './scenarios-https.js';
+import { FLOOD_BATCH, FLOOD_PUBLISHERS, FLOOD_VARIANT } from './scenarios-flood.js';
 import { FAN_IN_AHEAD, FAN_IN_PUBLISHERS, FAN_OUT_AHEAD, FAN_OUT_SUBSCRIBERS, QOS1_WINDOW } from './scenarios-mqtt.js';
 
 const n = (value: number): string => value.toLocaleString('en-US');
@@ -43,7 +44,8 @@ const SCENARIOS: Record<ScenarioId, { title: string; what: string }> = {
     title: '(a) HTTPS publish, keep-alive',
     what: `${KEEPALIVE_CONNECTIONS} mutual-TLS connections, one request at a time each (no pipelining), 256-byte bodies to `
       + '`POST /topics/bench/https/N?qos=1`. topicd: every message is also counted at an MQTT subscriber on `bench/#` '
-      + '(`missing` = 200s not delivered); the bare node server routes nothing and counts its 200s.',
+      + '(`missing` = 200s not delivered); the bare node server and nginx (`ssl_verify_client on`, `return 200` with the '
+      + 'same body, the ceiling of the path) route nothing and count their 200s.',
   },
   'https-oneshot': {
     title: '(b) HTTPS publish, one-shot',
@@ -83,11 +85,22 @@ const SCENARIOS: Record<ScenarioId, { title: string; what: string }> = {
       + '`storedPublishRate` that of the first 1,000 (which every server keeps: written to the session\'s '
       + 'queue, in topicd to its Store, where later ones may be dropped at the queue bound).',
   },
+  flood: {
+    title: '(h) MQTT QoS 0 flood, unthrottled',
+    what: `${FLOOD_PUBLISHERS} publishers write QoS 0 PUBLISHes (256-byte payloads, ${FLOOD_BATCH} frames per write) as fast as TCP `
+      + 'lets them, with no window (unlike (c)), to 1 subscriber on `bench/#` that reads as fast as it can; a fresh '
+      + 'server per transport. The value is the rate delivered to the subscriber; `read` = the rate of messages the '
+      + 'server read (its read(2) bytes over the window, from /proc/PID/io, ÷ the bytes of one message on the wire); '
+      + '`deliveredPct` = delivered ÷ read, the median of the windows (above 100: the server delivered in the window '
+      + 'what it had read before it); `writtenTotal` = what the kernel took from the publishers (its buffers hold '
+      + 'megabytes the server has not read); `serverRssMiB` at the end of the windows.',
+  },
 };
 
 const SYSTEM_LABEL: Record<SystemId, string> = {
   topicd: 'topicd',
   'bare-https': 'bare node https (mTLS)',
+  nginx: 'nginx (ssl_verify_client on)',
   mosquitto: 'Mosquitto (defaults)',
   'mosquitto-unlimited': 'Mosquitto (unlimited inflight/queue)',
   aedes: 'Aedes',
@@ -170,7 +183,30 @@ function limitGoal(goal: string, limit: number, unit: string, cell: CellResult |
   return { goal, measured, target, verdict: `missed by ${Math.round((cell.value / limit - 1) * 100)}% (${(cell.value / limit).toFixed(2)}× the limit)`, met: false };
 }
 
-/** The goals of issue 5, each measured on mutual TLS (topicd has no plain listener yet). */
+/** A share in percent that must reach `floor` (the flood's delivered ÷ read). */
+function shareGoal(goal: string, floor: number, cell: CellResult | undefined): GoalResult {
+  const target = `≥ ${floor}%`;
+  const share = cell?.extra.deliveredPct;
+  if (cell?.status !== 'ok' || typeof share !== 'number' || !Number.isFinite(share)) {
+    return { goal, measured: '-', target, verdict: `not measured (${cell?.note ?? (cell === undefined ? 'not run' : 'no reads')})`, met: undefined };
+  }
+  const read = typeof cell.extra.read === 'number' ? fmt(cell.extra.read, cell.unit) : '-';
+  const measured = `${share}% (${fmt(cell.value, cell.unit)} delivered of ${read} read ${cell.unit})${disturbed(cell) ? ' ⚠ disturbed by other load' : ''}`;
+  if (share >= floor) return { goal, measured, target, verdict: `met (${Math.round(share - floor)} points above)`, met: true };
+  return { goal, measured, target, verdict: `missed by ${Math.round(floor - share)} points`, met: false };
+}
+
+/** A ratio shown for reference, with no target (nginx: how far topicd's HTTPS path is from a C server's). */
+function referenceRatio(goal: string, top: CellResult | undefined, bottom: CellResult | undefined): GoalResult {
+  if (top?.status !== 'ok' || bottom?.status !== 'ok') return { goal, measured: '-', target: 'none (ceiling)', verdict: 'not measured', met: undefined };
+  const shaky = [top, bottom].some(disturbed) ? ' ⚠ disturbed by other load' : '';
+  return {
+    goal, target: 'none (ceiling)', met: undefined, verdict: 'reference',
+    measured: `${(top.value / bottom.value).toFixed(2)}× (${fmt(top.value, top.unit)} vs ${fmt(bottom.value, bottom.unit)} ${top.unit})${shaky}`,
+  };
+}
+
+/** The goals of issues 5 and 10, each measured on mutual TLS. */
 export function evaluateGoals(cells: readonly CellResult[], latencyVariant: string): GoalResult[] {
   const t = (scenario: ScenarioId, variant: string, transport: Transport = 'mtls'): CellResult | undefined => find(cells, 'topicd', scenario, transport, variant);
   const p = (system: SystemId, scenario: ScenarioId, variant: string): CellResult | undefined => find(cells, system, scenario, 'mtls', variant);
@@ -189,10 +225,13 @@ export function evaluateGoals(cells: readonly CellResult[], latencyVariant: stri
     ratioGoal('MQTT latency p99 vs Aedes (Aedes p99 ÷ topicd p99)', 3.0, t('latency', mqttLatency), p('aedes', 'latency', mqttLatency), true),
     ratioGoal('MQTT idle connect rate vs Aedes', 3.0, t('idle', 'connect rate'), p('aedes', 'idle', 'connect rate')),
     ratioGoal('HTTPS keep-alive publish vs bare node mTLS server', 1.0, t('https-keepalive', '64 connections'), p('bare-https', 'https-keepalive', '64 connections')),
+    referenceRatio('HTTPS keep-alive publish vs nginx (`ssl_verify_client on`, the ceiling)', t('https-keepalive', '64 connections'), p('nginx', 'https-keepalive', '64 connections')),
     ratioGoal('HTTPS one-shot publish vs bare node (both full handshakes)', 0.9, t('https-oneshot', 'full handshake'), p('bare-https', 'https-oneshot', 'full handshake')),
     ratioGoal('HTTPS one-shot with resumption vs bare node full handshakes', 1.8, t('https-oneshot', 'resumed'), p('bare-https', 'https-oneshot', 'full handshake')),
     limitGoal('End-to-end p99, HTTPS publish to MQTT subscriber, at 5,000 msg/s', 2, 'ms', t('latency', latencyVariant)),
     limitGoal('Memory per idle mTLS MQTT connection', 20, 'KiB', t('idle', 'memory')),
+    shareGoal('MQTT QoS 0 flood: topicd delivers of what it reads (issue 10)', 80, t('flood', FLOOD_VARIANT)),
+    ratioGoal('MQTT QoS 0 flood: delivered rate vs Mosquitto (defaults) (issue 10)', 2.0, t('flood', FLOOD_VARIANT), p('mosquitto', 'flood', FLOOD_VARIANT)),
   ];
 }
 
@@ -254,7 +293,7 @@ export function renderSection(info: RunInfo, cells: readonly CellResult[], goals
     '',
     ...info.notes.map((n) => `- ${n}`),
     '',
-    '### Goals (issue 5)',
+    '### Goals (issues 5 and 10)',
     '',
     'All taken over mutual TLS, the transport devices use.',
     '',

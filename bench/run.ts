@@ -1,6 +1,6 @@
 /**
  * @module bench/run
- * `npm run bench`: topicd side by side with Mosquitto, Aedes and a bare node HTTPS server, in one
+ * `npm run bench`: topicd side by side with Mosquitto, Aedes, a bare node HTTPS server and nginx, in one
  * run, on loopback. It re-runs itself pinned to CPU 1 (the load generator) with a raised open-files
  * limit, starts each server fresh on CPU 0 for each scenario, prints a line per step, and writes
  * docs/benchmarks.md (between its markers) and bench/results/<date>.json + latest.json.
@@ -18,7 +18,9 @@ import { makePeerCerts, type PeerCerts } from './certs.js';
 import { FULL, QUICK, type Budget, type CellResult, type ScenarioId, type SystemId } from './kit.js';
 import { evaluateGoals, bound, fmt, ratioOf, renderFromJson, writeDoc, writeJson, type RunInfo } from './report.js';
 import { httpsKeepalive, httpsLatency, httpsOneShot } from './scenarios-https.js';
+import { flood } from './scenarios-flood.js';
 import { fanIn, fanOut, idleConnections, mqttLatency, offlineDrain } from './scenarios-mqtt.js';
+import { nginxBinary, nginxVersion, startNginx } from './nginx.js';
 import {
   MOSQUITTO, OPEN_FILES, ROOT, killAllChildren, mosquittoVersion, provisionTopicd, snapshotBuild, startAedes, startBareHttps,
   startMosquitto, startTopicd, topicdHasPlainListener, type RunningSystem, type TopicdDevice,
@@ -28,10 +30,10 @@ const SERVER_CPU = 0;
 const GENERATOR_CPU = 1;
 const PINNED_ENV = 'TOPICD_BENCH_PINNED';
 const LETTERS: Record<string, ScenarioId> = {
-  a: 'https-keepalive', b: 'https-oneshot', c: 'fan-in', d: 'fan-out', e: 'latency', f: 'idle', g: 'offline',
+  a: 'https-keepalive', b: 'https-oneshot', c: 'fan-in', d: 'fan-out', e: 'latency', f: 'idle', g: 'offline', h: 'flood',
 };
 const ALL_SCENARIOS = Object.values(LETTERS);
-const ALL_SYSTEMS: readonly SystemId[] = ['topicd', 'bare-https', 'mosquitto', 'mosquitto-unlimited', 'aedes'];
+const ALL_SYSTEMS: readonly SystemId[] = ['topicd', 'bare-https', 'nginx', 'mosquitto', 'mosquitto-unlimited', 'aedes'];
 
 interface Args {
   /** Re-render docs/benchmarks.md from this results file instead of running. */
@@ -169,6 +171,8 @@ function plan(budget: Budget, idleCount: number, idleWhy: string): Step[] {
     add('https-keepalive', system, (s) => httpsKeepalive(budget, s));
     add('https-oneshot', system, (s) => sequence(() => httpsOneShot(budget, s, false), () => httpsOneShot(budget, s, true)));
   }
+  // The C ceiling of the keep-alive path (issue 9 §4); its one-shot rows would measure the generator's handshakes.
+  add('https-keepalive', 'nginx', (s) => httpsKeepalive(budget, s));
 
   // topicd's plain rows read n/a by themselves where it has no plain listener.
   for (const system of ['topicd', 'mosquitto', 'aedes'] as const) {
@@ -192,6 +196,11 @@ function plan(budget: Budget, idleCount: number, idleWhy: string): Step[] {
 
   // topicd is run too: it reports n/a itself if the reconnect finds no session (persistent sessions are landing).
   for (const system of ['topicd', 'mosquitto', 'mosquitto-unlimited', 'aedes'] as const) add('offline', system, (s) => offlineDrain(budget, s, budget.offlineRuns));
+
+  // A fresh server per transport: what one flood leaves queued inside a server must not slow the next.
+  for (const system of ['topicd', 'mosquitto', 'mosquitto-unlimited', 'aedes'] as const) {
+    for (const transport of ['tcp', 'mtls'] as const) add('flood', system, (s) => flood(budget, s, transport));
+  }
   return steps;
 }
 
@@ -243,7 +252,8 @@ async function main(): Promise<boolean> {
   };
   const notes: string[] = [];
   if (!pinned) notes.push('NOT pinned: fewer than 2 CPUs or no taskset; servers and generator shared the CPUs.');
-  if (!has('nginx')) notes.push('nginx is not installed: the nginx `ssl_verify_client` ceiling was skipped.');
+  const nginx = nginxBinary();
+  if (nginx === undefined) notes.push('nginx is not installed (Debian: apt-get install nginx-light): its HTTPS keep-alive ceiling was skipped.');
   notes.push('Mosquitto runs with its shipped defaults and, where its QoS 1 limits decide the outcome (QoS 1 fan-in, the offline '
     + 'queue), also with `max_inflight_messages 0` + `max_queued_messages 0`. Both have `set_tcp_nodelay true`, and Aedes '
     + 'runs with noDelay sockets: the one-line latency setting a deployment makes. topicd runs as it ships.');
@@ -301,10 +311,13 @@ async function main(): Promise<boolean> {
     mosquitto: () => startMosquitto(serverCpu, certs, work, false),
     'mosquitto-unlimited': () => startMosquitto(serverCpu, certs, work, true),
     aedes: () => startAedes(serverCpu, certs),
+    nginx: () => (nginx ? startNginx(serverCpu, nginx, certs, work) : Promise.reject(new Error('nginx is not installed'))),
   };
 
-  const steps = plan(budget, idleCount, idleWhy).filter((s) =>
+  const wanted = plan(budget, idleCount, idleWhy).filter((s) =>
     (args.only === undefined || args.only.includes(s.scenario)) && (args.systems === undefined || args.systems.includes(s.system)));
+  const steps = wanted.filter((s) => s.system !== 'nginx' || nginx !== undefined);
+  if (steps.length < wanted.length) log('nginx is not installed (Debian: apt-get install nginx-light): its HTTPS keep-alive ceiling is skipped');
   const cells: CellResult[] = [];
   for (const [i, step] of steps.entries()) {
     const tag = `${String(i + 1).padStart(2)}/${steps.length} ${step.scenario} · ${step.system}`;
@@ -347,7 +360,7 @@ async function main(): Promise<boolean> {
       mosquitto: await mosquittoVersion(),
       aedes: aedesVersion,
       openssl: versionOf('openssl', ['version'], /OpenSSL (\S+)/),
-      nginx: has('nginx') ? 'installed, not yet driven by the bench' : 'not installed (skipped)',
+      nginx: nginx === undefined ? 'not installed (skipped)' : nginxVersion(nginx),
       topicd: topicdBuild,
     },
     device: device?.how ?? `none (${topicdError || 'topicd not selected'})`,

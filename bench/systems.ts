@@ -182,7 +182,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, timeoutMs: number, child: ChildProcess, what: string): Promise<void> {
+export async function waitForPort(port: number, timeoutMs: number, child: ChildProcess, what: string): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (exited(child)) throw new Error(`${what} exited before it was ready: ${tailOf(child)}`);
