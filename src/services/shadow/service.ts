@@ -93,7 +93,8 @@ export class ShadowService {
     if (parsed === null || parsed.response !== undefined) return;
     const ref: ShadowRef = { thingName: parsed.thingName, shadowName: parsed.shadowName };
     const op = parsed.operation;
-    let clientToken: string | undefined;
+    // Read ahead so that even a refusal before the checks (429) echoes the token; checked again below.
+    let clientToken = peekClientToken(payload, this.limits);
     try {
       await this.admit(ref, async () => {
         if (op === 'update') {
@@ -253,6 +254,15 @@ export class ShadowService {
       // The outlet is the broker's; its failure must not become an unhandled rejection in a packet handler.
       process.emitWarning(outletErr instanceof Error ? outletErr : new Error(String(outletErr)), 'TopicdShadowOutletFailed');
     }
+  }
+}
+
+/** The request's client token if it has a valid one; never throws. */
+function peekClientToken(payload: Buffer, limits: ShadowLimits): string | undefined {
+  try {
+    return readOptionalClientToken(payload, limits);
+  } catch {
+    return undefined;
   }
 }
 
