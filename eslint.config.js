@@ -23,12 +23,15 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
-  layer(['src/protocol/**'], ['broker', 'transports', 'auth', 'registry', 'pki', 'control', 'store', 'bus', 'cli', 'config']),
-  layer(['src/broker/**'], ['transports', 'control', 'registry', 'pki', 'cli', 'store/sqlite']),
-  layer(['src/store/**'], ['broker', 'transports', 'control', 'cli', 'protocol']),
-  layer(['src/registry/**', 'src/pki/**'], ['broker', 'transports', 'control', 'cli', 'protocol', 'store/sqlite']),
-  layer(['src/auth/**'], ['transports', 'control', 'cli']),
+  layer(['src/protocol/**'], ['broker', 'services', 'transports', 'auth', 'registry', 'pki', 'control', 'store', 'bus', 'cli', 'config']),
+  layer(['src/broker/**'], ['services', 'transports', 'control', 'registry', 'pki', 'cli', 'store/sqlite']),
+  // Services (shadow/, later jobs/, rules/) sit above the broker: the Store port's types, protocol/ and
+  // auth types, never a socket, a concrete backend, the registry or the control plane.
+  layer(['src/services/**'], ['transports', 'control', 'cli', 'registry', 'pki', 'bus', 'config', 'store/sqlite']),
+  layer(['src/store/**'], ['broker', 'services', 'transports', 'control', 'cli', 'protocol']),
+  layer(['src/registry/**', 'src/pki/**'], ['broker', 'services', 'transports', 'control', 'cli', 'protocol', 'store/sqlite']),
+  layer(['src/auth/**'], ['services', 'transports', 'control', 'cli']),
   layer(['src/control/**'], ['broker', 'transports', 'cli', 'store/sqlite']),
   layer(['src/transports/**'], ['control', 'cli', 'store/sqlite']),
-  layer(['src/bus/**'], ['broker', 'transports', 'control', 'cli']),
+  layer(['src/bus/**'], ['broker', 'services', 'transports', 'control', 'cli']),
 );

@@ -369,6 +369,43 @@ export interface CaCertificateStore {
   certificateIdsWithoutCa(): Promise<string[]>;
 }
 
+/**
+ * One Device Shadow, keyed by (thingName, shadowName); shadowName '' is the classic (unnamed) shadow.
+ * A deleted shadow stays as a tombstone (document null, deletedAt set) because AWS continues its
+ * version count when it is re-created within 48 hours; the service decides what a tombstone means.
+ */
+export interface ShadowRow {
+  thingName: string;
+  /** '' for the classic shadow (CLASSIC_SHADOW), else the named shadow's name. */
+  shadowName: string;
+  /** The document as JSON text (`{"state":{...},"metadata":{...}}`, opaque to the store); null for a tombstone. */
+  document: string | null;
+  /** The shadow's version; a tombstone keeps the version the shadow had when deleted. */
+  version: number;
+  /** Epoch milliseconds of the last write (update or delete). */
+  updatedAt: number;
+  /** Epoch milliseconds of the delete for a tombstone; null while the shadow exists. */
+  deletedAt: number | null;
+}
+
+/** The shadowName of the classic (unnamed) shadow. */
+export const CLASSIC_SHADOW = '';
+
+/** What a shadow compare-and-set expects to find: no row at all, or a row at this version, live or a tombstone. */
+export type ShadowExpectation = { version: number; deleted: boolean } | null;
+
+export interface ShadowStore {
+  /** The row, tombstones included; undefined when there never was one. */
+  get(thingName: string, shadowName: string): Promise<ShadowRow | undefined>;
+  /**
+   * Inserts or replaces the row (a delete writes a tombstone) when the stored row is what `expect` says
+   * (compare-and-set, so two nodes cannot both win one version); resolves false and changes nothing otherwise.
+   */
+  put(row: ShadowRow, expect: ShadowExpectation): Promise<boolean>;
+  /** Names of the thing's existing named shadows in name order (the classic shadow and tombstones are left out). */
+  listNamed(thingName: string, page: PageRequest): Promise<Page<string>>;
+}
+
 /** Small named values topicd keeps (the account id made at the first start, ...). */
 export interface MetaStore {
   get(key: string): Promise<string | undefined>;
@@ -396,5 +433,6 @@ export interface Store extends Durability {
   readonly policies: PolicyStore;
   readonly retained: RetainedStore;
   readonly sessions: SessionStore;
+  readonly shadows: ShadowStore;
   close(): Promise<void>;
 }

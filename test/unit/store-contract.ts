@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isTopicdError } from '../../src/errors.js';
+import { shadowContract } from './store-contract-shadows.js';
 import type { AccessKeyRow, CaCertificateRow, CertificateRow, Page, PageRequest, PolicyRow, PolicyVersionRow, Store, ThingRow, ThingTypeRow } from '../../src/store/store.js';
 
 const thing = (thingName: string, over: Partial<ThingRow> = {}): ThingRow => ({
@@ -88,6 +89,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     let store: Store;
     beforeEach(async () => { store = await open(); });
     afterEach(async () => { await store.close(); });
+
+    shadowContract(() => store);
 
     describe('meta', () => {
       test('meta - get of an unknown key is undefined', async () => {

@@ -217,4 +217,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN owner TEXT;
     `,
   },
+  {
+    version: 20,
+    sql: `
+      -- Device Shadows, classic (shadow_name '') and named. A deleted shadow stays as a tombstone
+      -- (document NULL, deleted_at set): AWS continues its version when it is re-created within 48 hours.
+      CREATE TABLE shadows (
+        thing_name  TEXT NOT NULL,
+        shadow_name TEXT NOT NULL,
+        document    TEXT,
+        version     INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        deleted_at  INTEGER,
+        PRIMARY KEY (thing_name, shadow_name)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

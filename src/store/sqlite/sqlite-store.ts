@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import type {
   AccessKeyStore, CaCertificateStore, CertificateStore, MetaStore, PolicyStore, RetainedStore, SessionStore,
-  Store, ThingPrincipalStore, ThingStore, ThingTypeStore,
+  ShadowStore, Store, ThingPrincipalStore, ThingStore, ThingTypeStore,
 } from '../store.js';
 import { accessKeyStore } from './access-key-store.js';
 import { createCaCertificateStore } from './ca-store.js';
@@ -20,6 +20,7 @@ import { migrate } from './migrate.js';
 import { policyStore } from './policy-store.js';
 import { retainedStore } from './retained-store.js';
 import { sessionStore } from './session-store.js';
+import { shadowStore } from './shadow-store.js';
 import { thingPrincipalStore } from './thing-principal-store.js';
 import { thingStore } from './thing-store.js';
 import { thingTypeStore } from './thing-type-store.js';
@@ -38,6 +39,7 @@ export class SqliteStore implements Store {
   readonly policies: PolicyStore;
   readonly retained: RetainedStore;
   readonly sessions: SessionStore;
+  readonly shadows: ShadowStore;
   private readonly db: Db;
   private readonly batch: TurnBatch;
 
@@ -74,6 +76,7 @@ export class SqliteStore implements Store {
     this.policies = durableMethods(policyStore(db), batch);
     this.retained = durableMethods(retainedStore(db), batch);
     this.sessions = durableMethods(sessionStore(db), batch);
+    this.shadows = durableMethods(shadowStore(db), batch);
   }
 
   afterDurable<T>(task: (arg: T, durable: boolean) => void, arg: T): void {
