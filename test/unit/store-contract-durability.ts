@@ -96,6 +96,39 @@ export function durabilityContract(backend: StoreBackend, store: () => Store): v
       assert.equal((await store().accessKeys.get(key.accessKeyId))?.secretAccessKey, 's');
     });
 
+    test('durability - a turn\'s writes, none awaited, apply in call order', async () => {
+      const s = store();
+      await s.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
+      const message = (seq: number, topic = `t/${seq}`) => ({ seq, topic, payload: Buffer.from([seq]), qos: 2 as const, properties: null, expiresAt: null });
+      const writes: Array<Promise<void>> = [];
+      for (let seq = 1; seq <= 6; seq++) writes.push(s.sessions.enqueue('a', message(seq)));
+      writes.push(s.sessions.track('a', 2, 7, false), s.sessions.track('a', 2, 7, true));
+      writes.push(s.sessions.dequeue('a', 3), s.sessions.dequeue('a', 3), s.sessions.enqueue('a', message(3, 'again')));
+      writes.push(s.sessions.enqueue('a', message(5, 'replaced')), s.sessions.dequeue('a', 6), s.sessions.dequeue('a', 1));
+      writes.push(s.retained.put(row('r')), s.retained.put({ ...row('r'), payload: Buffer.from('last') }), s.retained.put(row('q')));
+      await Promise.all(writes);
+      const [stored] = await s.sessions.all();
+      assert.deepEqual(stored?.messages, [
+        { ...message(2), packetId: 7, released: true }, message(3, 'again'), message(4), message(5, 'replaced'),
+      ]);
+      assert.deepEqual((await s.retained.get('r'))?.payload, Buffer.from('last'));
+      assert.equal((await s.retained.all()).length, 2);
+    });
+
+    test('durability - a failing write among like writes of its turn rejects alone', async () => {
+      const s = store();
+      await s.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null });
+      const message = (seq: number) => ({ seq, topic: 't', payload: Buffer.from([seq]), qos: 1 as const, properties: null, expiresAt: null });
+      const before = s.sessions.enqueue('a', message(1));
+      // No session 'nobody': its messages have nothing to belong to.
+      const orphan = s.sessions.enqueue('nobody', message(2));
+      const after = s.sessions.enqueue('a', message(3));
+      await assert.rejects(orphan);
+      await before;
+      await after;
+      assert.deepEqual((await s.sessions.all()).map((x) => [x.session.clientId, x.messages.map((m) => m.seq)]), [['a', [1, 3]]]);
+    });
+
     test('durability - close commits what is pending and runs its tasks, leaving nothing pending; a write after it rejects', async () => {
       const location = backend.locate(store());
       const settled: string[] = [];

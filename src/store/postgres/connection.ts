@@ -66,9 +66,10 @@ export function connectionSettings(options: PostgresStoreOptions): ConnectionSet
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       keepAlive: true,
       types: TYPES,
-      // Only the store's schema is searched (pg_catalog always is), so the SQL names no schema; and
-      // a commit is durable when it returns whatever the server's default for synchronous_commit.
-      options: `-c search_path=${schema} -c synchronous_commit=on`,
+      // Only the store's schema is searched (pg_catalog always is), so the SQL names no schema; a
+      // commit is durable when it returns, whatever the server's default for synchronous_commit; and
+      // a backslash in a plain literal is a backslash (sql.ts writes bytes as '\x...').
+      options: `-c search_path=${schema} -c synchronous_commit=on -c standard_conforming_strings=on`,
     },
     onError: options.onError ?? ((err) => process.emitWarning(err, 'TopicdStoreError')),
     readConnections: options.readConnections ?? 4,

@@ -2,13 +2,14 @@
  * @module store/postgres/session-store
  * The `sessions` noun of PostgresStore: persistent MQTT sessions with their subscriptions, the QoS 1
  * and 2 messages they are owed, inbound QoS 2 releases, and delayed wills. A session's rows go with
- * it (ON DELETE CASCADE). The broker's hot path (enqueue, dequeue, track) is plain single-row writes,
- * batched per turn like every other (write-batch.ts).
+ * it (ON DELETE CASCADE). The broker's hot path (enqueue, dequeue, track) is row writes: adjacent
+ * ones of a turn's batch share one multi-row statement (commit-ops.ts).
  */
 import type { PendingWillRow, SessionMessageRow, SessionStore, SessionSubscriptionRow, StoredSession } from '../store.js';
 import type { Reader } from './reader.js';
 import { qosOf } from './records.js';
 import { sql } from './sql.js';
+import type { RowKind } from './commit-ops.js';
 import type { WriteBatch } from './write-batch.js';
 
 type SessionRecord = { client_id: string; expiry_seconds: number; disconnected_at: number | null };
@@ -43,6 +44,30 @@ const toWill = (r: WillRecord): PendingWillRow => ({
 
 const nothing = (): void => undefined;
 
+/** Inserts or replaces messages (`INSERT OR REPLACE` in SQLite). */
+const ENQUEUE: RowKind = {
+  statement: (rows) => `
+    INSERT INTO session_messages (client_id, seq, topic, payload, qos, properties, expires_at, identifiers, packet_id, released)
+    VALUES ${rows}
+    ON CONFLICT (client_id, seq) DO UPDATE SET topic = excluded.topic, payload = excluded.payload, qos = excluded.qos,
+      properties = excluded.properties, expires_at = excluded.expires_at, identifiers = excluded.identifiers,
+      packet_id = excluded.packet_id, released = excluded.released`,
+  sameKeyTogether: false,
+};
+const DEQUEUE: RowKind = {
+  statement: (rows) => `DELETE FROM session_messages WHERE (client_id, seq) IN (VALUES ${rows})`,
+  sameKeyTogether: true,
+};
+/** Two tracks of one message apply in order, so never in one statement. */
+const TRACK: RowKind = {
+  statement: (rows) => `
+    UPDATE session_messages m SET packet_id = v.packet_id, released = v.released
+    FROM (VALUES ${rows}) AS v (client_id, seq, packet_id, released)
+    WHERE m.client_id = v.client_id AND m.seq = v.seq`,
+  sameKeyTogether: false,
+};
+const messageKey = (clientId: string, seq: number): string => `${seq}:${clientId}`;
+
 export function sessionStore(read: Reader, batch: WriteBatch): SessionStore {
   return {
     // One snapshot, so that a session is never seen without the messages committed with it.
@@ -73,16 +98,11 @@ export function sessionStore(read: Reader, batch: WriteBatch): SessionStore {
       ON CONFLICT (client_id, filter) DO UPDATE SET qos = excluded.qos, options = excluded.options, identifier = excluded.identifier`, nothing),
     unsubscribe: (clientId, filter) => batch.write(
       sql`DELETE FROM session_subscriptions WHERE client_id = ${clientId} AND filter = ${filter}`, nothing),
-    enqueue: (clientId, m) => batch.write(sql`
-      INSERT INTO session_messages (client_id, seq, topic, payload, qos, properties, expires_at, identifiers, packet_id, released)
-      VALUES (${clientId}, ${m.seq}, ${m.topic}, ${m.payload}, ${m.qos}, ${m.properties}, ${m.expiresAt}, ${m.identifiers ?? null},
-        ${m.packetId ?? null}, ${m.released === true})
-      ON CONFLICT (client_id, seq) DO UPDATE SET topic = excluded.topic, payload = excluded.payload, qos = excluded.qos,
-        properties = excluded.properties, expires_at = excluded.expires_at, identifiers = excluded.identifiers,
-        packet_id = excluded.packet_id, released = excluded.released`, nothing),
-    track: (clientId, seq, packetId, released) => batch.write(
-      sql`UPDATE session_messages SET packet_id = ${packetId}, released = ${released} WHERE client_id = ${clientId} AND seq = ${seq}`, nothing),
-    dequeue: (clientId, seq) => batch.write(sql`DELETE FROM session_messages WHERE client_id = ${clientId} AND seq = ${seq}`, nothing),
+    enqueue: (clientId, m) => batch.writeRow(ENQUEUE, sql`(${clientId}, ${m.seq}, ${m.topic}, ${m.payload}, ${m.qos}, ${m.properties},
+      ${m.expiresAt}, ${m.identifiers ?? null}, ${m.packetId ?? null}, ${m.released === true})`, messageKey(clientId, m.seq)),
+    track: (clientId, seq, packetId, released) =>
+      batch.writeRow(TRACK, sql`(${clientId}, ${seq}, ${packetId}, ${released})`, messageKey(clientId, seq)),
+    dequeue: (clientId, seq) => batch.writeRow(DEQUEUE, sql`(${clientId}, ${seq})`, messageKey(clientId, seq)),
     awaitRelease: (clientId, packetId) => batch.write(
       sql`INSERT INTO session_releases (client_id, packet_id) VALUES (${clientId}, ${packetId}) ON CONFLICT DO NOTHING`, nothing),
     release: (clientId, packetId) => batch.write(

@@ -35,7 +35,9 @@ export function literal(value: SqlValue): string {
     default:
       break;
   }
-  if (Buffer.isBuffer(value)) return `decode('${value.toString('hex')}', 'hex')`;
+  // Hex digits only; the store's connections set standard_conforming_strings (connection.ts), so the
+  // backslash is the bytea hex prefix, not an escape. (decode() costs PostgreSQL far more per row.)
+  if (Buffer.isBuffer(value)) return `'\\x${value.toString('hex')}'::bytea`;
   return value.length === 0 ? `'{}'::integer[]` : `ARRAY[${value.map(number).join(',')}]::integer[]`;
 }
 

@@ -2,18 +2,15 @@
  * @module store/postgres/write-batch
  * How PostgresStore keeps the Store port's durability promise without a round trip per write: every
  * write of one event-loop turn joins one transaction, sent at the turn's end (the check phase) on the
- * store's one write connection as a single message `BEGIN; w1; w2; ...; COMMIT` (sql.ts writes the
- * values in). Once it commits, the turn's write promises settle with their results and the tasks
- * given to `afterDurable` run, in call order (the transports' socket flushes: PUBACKs, HTTP 200s).
+ * store's one write connection, in one message where it can (commit-ops.ts; sql.ts writes the values
+ * in). Once it commits, the turn's write promises settle with their results and the tasks given to
+ * `afterDurable` run, in call order (the transports' socket flushes: PUBACKs, HTTP 200s).
  *
  * Design note.
  * - One batch is in flight at a time; the writes made meanwhile gather into the next, so a busy
  *   broker sends fewer, bigger transactions (group commit) and the order of writes is the order of
- *   calls. Tasks wait for every batch before theirs.
- * - A statement that fails aborts the whole message. Then the batch is rolled back and, on a deadlock
- *   or serialization failure (two nodes' batches crossing), sent again; on anything else it is run
- *   again one write at a time, each in a savepoint, so that only the failing write rejects (as in
- *   SQLite, where a failed statement fails alone) and the others commit.
+ *   calls. Tasks wait for every batch before theirs. How a batch is sent, and how a failing write is
+ *   kept from failing the others, is commit-ops.ts.
  * - A lost connection, a server that is down, or a batch that has not committed within
  *   `writeTimeoutMs`: every write of the batch rejects with StoreUnavailableError, its tasks get
  *   `durable = false` (the transports cut those sockets instead of acknowledging), and so do the tasks
@@ -24,22 +21,11 @@
  */
 import { Client, type QueryResult } from 'pg';
 import { StoreUnavailableError } from '../../errors.js';
-import { isUnavailable, storeError, type ConnectionSettings } from './connection.js';
+import { commitOps, type Op, type Outcome, type RowKind } from './commit-ops.js';
+import { storeError, type ConnectionSettings } from './connection.js';
 import { Sql } from './sql.js';
 
 type Task = (arg: unknown, durable: boolean) => void;
-
-interface Op {
-  /** The write's statements, `;`-separated. */
-  text: string;
-  statements: number;
-  /** Turns the last statement's result into the port method's value. */
-  map: (result: QueryResult) => unknown;
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 class Batch {
   readonly ops: Op[] = [];
@@ -48,14 +34,6 @@ class Batch {
   /** The batch before it failed while this one gathered. */
   tainted = false;
 }
-
-/** Deadlock and serialization failure: nothing wrong with the writes, only with their timing. */
-const RETRYABLE = new Set(['40P01', '40001']);
-const ATTEMPTS = 3;
-/** A turn with more writes than this goes out in several messages of one transaction. */
-const MESSAGE_BYTES = 1 << 20;
-
-const results = (r: QueryResult | QueryResult[]): QueryResult[] => (Array.isArray(r) ? r : [r]);
 
 /** The one connection that writes; a new one after any failure. */
 class WriteConnection {
@@ -115,7 +93,18 @@ export class WriteBatch {
     const list = statements instanceof Sql ? [statements] : statements;
     return new Promise<R>((resolve, reject) => {
       const text = list.length === 1 ? (list[0] as Sql).text : list.map((s) => s.text).join(';\n');
-      this.batch().ops.push({ text, statements: list.length, map, resolve: resolve as (value: unknown) => void, reject });
+      this.batch().ops.push({
+        text, statements: list.length, map, kind: undefined, row: '', key: '', resolve: resolve as (value: unknown) => void, reject,
+      });
+      this.schedule();
+    });
+  }
+
+  /** Queues a one-row write of `kind` (`row` is its `(...)` literal) that may share a statement with its neighbours. */
+  writeRow(kind: RowKind, row: Sql, key: string): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.batch().ops.push({ text: '', statements: 1, map: undefined, kind, row: row.text, key, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -206,69 +195,5 @@ export class WriteBatch {
     } finally {
       clearTimeout(timer);
     }
-  }
-}
-
-/** The ops in one transaction; each op's outcome. Throws when the transaction itself failed. */
-async function commitOps(client: Client, ops: readonly Op[]): Promise<Outcome[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await together(client, ops);
-    } catch (err) {
-      if (isUnavailable(err)) throw err;
-      await client.query('ROLLBACK');
-      const code = (err as { code?: string }).code ?? '';
-      if (!RETRYABLE.has(code) || attempt >= ATTEMPTS) break;
-    }
-  }
-  return oneByOne(client, ops);
-}
-
-/** The fast way: the whole transaction in as few messages as the size allows; any error fails it all. */
-async function together(client: Client, ops: readonly Op[]): Promise<Outcome[]> {
-  const all: QueryResult[] = [];
-  let text = 'BEGIN';
-  for (const op of ops) {
-    if (text.length > MESSAGE_BYTES) {
-      all.push(...results(await client.query(text)));
-      text = op.text;
-    } else {
-      text += ';\n' + op.text;
-    }
-  }
-  all.push(...results(await client.query(text + ';\nCOMMIT')));
-  if (all[all.length - 1]?.command !== 'COMMIT') throw new StoreUnavailableError('the transaction did not commit');
-  let at = 1;
-  return ops.map((op) => {
-    at += op.statements;
-    return mapped(op, all[at - 1]);
-  });
-}
-
-/** The careful way, after an error: each op in a savepoint, so that a failing op fails alone. */
-async function oneByOne(client: Client, ops: readonly Op[]): Promise<Outcome[]> {
-  await client.query('BEGIN');
-  const outcomes: Outcome[] = [];
-  for (const op of ops) {
-    try {
-      const done = results(await client.query(`SAVEPOINT write;\n${op.text};\nRELEASE SAVEPOINT write`));
-      outcomes.push(mapped(op, done[done.length - 2]));
-    } catch (err) {
-      if (isUnavailable(err)) throw err;
-      await client.query('ROLLBACK TO SAVEPOINT write');
-      outcomes.push({ ok: false, error: err });
-    }
-  }
-  const commit = await client.query('COMMIT');
-  if (commit.command !== 'COMMIT') throw new StoreUnavailableError('the transaction did not commit');
-  return outcomes;
-}
-
-function mapped(op: Op, result: QueryResult | undefined): Outcome {
-  try {
-    if (result === undefined) throw new Error('a write has no result');
-    return { ok: true, value: op.map(result) };
-  } catch (error) {
-    return { ok: false, error };
   }
 }
