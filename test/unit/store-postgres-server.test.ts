@@ -87,6 +87,21 @@ describe('PostgresStore - migrations', () => {
   });
 });
 
+describe('PostgresStore - values', () => {
+  test('postgres - text PostgreSQL cannot hold (U+0000) rejects the write, and only that one', async () => {
+    const store = await open(freshSchema());
+    try {
+      const bad = store.meta.set('k', 'a\u0000b');
+      const good = store.meta.set('k2', 'quote \' backslash \\ dollar $1 ; -- done');
+      await assert.rejects(bad, TypeError);
+      await good;
+      assert.equal(await store.meta.get('k2'), 'quote \' backslash \\ dollar $1 ; -- done');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('PostgresStore - nodes sharing a schema', () => {
   test('postgres - concurrent attaches from two stores never pass the target\'s limit', async () => {
     const schema = freshSchema();

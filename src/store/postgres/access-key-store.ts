@@ -25,10 +25,10 @@ export function accessKeyStore(read: Reader, batch: WriteBatch): AccessKeyStore 
       return record && toAccessKey(record);
     },
     // A duplicate id is a bug (ids are random), so the key's violation is let through.
-    insert: (key) => batch.write(sql`
+    insert: async (key) => batch.write(sql`
       INSERT INTO access_keys (access_key_id, secret_access_key, created_at, is_admin)
       VALUES (${key.accessKeyId}, ${key.secretAccessKey}, ${key.createdAt}, ${key.isAdmin})`, () => undefined),
     list: async () => (await read.rows<AccessKeyRecord>('SELECT * FROM access_keys ORDER BY created_at, access_key_id')).map(toAccessKey),
-    delete: (accessKeyId) => batch.write(sql`DELETE FROM access_keys WHERE access_key_id = ${accessKeyId}`, (r) => r.rowCount !== 0),
+    delete: async (accessKeyId) => batch.write(sql`DELETE FROM access_keys WHERE access_key_id = ${accessKeyId}`, (r) => r.rowCount !== 0),
   };
 }

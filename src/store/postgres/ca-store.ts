@@ -51,20 +51,20 @@ export function caCertificateStore(read: Reader, batch: WriteBatch): CaCertifica
       const record = await read.first<CaCertificateRecord>('SELECT * FROM ca_certificates WHERE certificate_id = $1', [certificateId]);
       return record && toCaCertificate(record);
     },
-    insert: (ca) => batch.write(sql`
+    insert: async (ca) => batch.write(sql`
       INSERT INTO ca_certificates (certificate_id, certificate_pem, status, auto_registration_status, owned_by, certificate_mode,
         registration_config, creation_date, last_modified_date, not_before, not_after, customer_version, generation_id)
       VALUES (${ca.certificateId}, ${ca.certificatePem}, ${ca.status}, ${ca.autoRegistrationStatus}, ${ca.ownedBy}, ${ca.certificateMode},
         ${ca.registrationConfig}, ${ca.creationDate}, ${ca.lastModifiedDate}, ${ca.notBefore}, ${ca.notAfter}, ${ca.customerVersion},
         ${ca.generationId})
       ON CONFLICT (certificate_id) DO NOTHING`, (r) => r.rowCount !== 0),
-    update: (ca) => batch.write(sql`
+    update: async (ca) => batch.write(sql`
       UPDATE ca_certificates SET certificate_pem = ${ca.certificatePem}, status = ${ca.status},
         auto_registration_status = ${ca.autoRegistrationStatus}, owned_by = ${ca.ownedBy}, certificate_mode = ${ca.certificateMode},
         registration_config = ${ca.registrationConfig}, creation_date = ${ca.creationDate}, last_modified_date = ${ca.lastModifiedDate},
         not_before = ${ca.notBefore}, not_after = ${ca.notAfter}, customer_version = ${ca.customerVersion}, generation_id = ${ca.generationId}
       WHERE certificate_id = ${ca.certificateId}`, (r) => r.rowCount !== 0),
-    delete: (certificateId) => batch.write(sql`DELETE FROM ca_certificates WHERE certificate_id = ${certificateId}`, (r) => r.rowCount !== 0),
+    delete: async (certificateId) => batch.write(sql`DELETE FROM ca_certificates WHERE certificate_id = ${certificateId}`, (r) => r.rowCount !== 0),
     list: (page) => listPage(read, list, page, [], toCaCertificate),
     all: async () => (await read.rows<CaCertificateRecord>('SELECT * FROM ca_certificates ORDER BY creation_date, certificate_id')).map(toCaCertificate),
     certificatesOf: (caCertificateId, page) => listPage(read, certificatesOf, page, [caCertificateId], toCertificate),

@@ -16,16 +16,16 @@ export function certificateStore(read: Reader, batch: WriteBatch): CertificateSt
       const record = await read.first<CertificateRecord>('SELECT * FROM certificates WHERE certificate_id = $1', [certificateId]);
       return record && toCertificate(record);
     },
-    insert: (c) => batch.write(sql`
+    insert: async (c) => batch.write(sql`
       INSERT INTO certificates (certificate_id, certificate_pem, status, ca_certificate_id, owned_by, certificate_mode,
         creation_date, last_modified_date, not_before, not_after, customer_version, generation_id)
       VALUES (${c.certificateId}, ${c.certificatePem}, ${c.status}, ${c.caCertificateId}, ${c.ownedBy}, ${c.certificateMode},
         ${c.creationDate}, ${c.lastModifiedDate}, ${c.notBefore}, ${c.notAfter}, ${c.customerVersion}, ${c.generationId})
       ON CONFLICT (certificate_id) DO NOTHING`, (r) => r.rowCount !== 0),
-    setStatus: (certificateId, status, at) => batch.write(
+    setStatus: async (certificateId, status, at) => batch.write(
       sql`UPDATE certificates SET status = ${status}, last_modified_date = ${at} WHERE certificate_id = ${certificateId}`,
       (r) => r.rowCount !== 0),
-    delete: (certificateId) => batch.write(sql`DELETE FROM certificates WHERE certificate_id = ${certificateId}`, (r) => r.rowCount !== 0),
+    delete: async (certificateId) => batch.write(sql`DELETE FROM certificates WHERE certificate_id = ${certificateId}`, (r) => r.rowCount !== 0),
     list: (page) => listPage(read, list, page, [], toCertificate),
     listStatuses: () => read.rows<{ certificateId: string; status: CertificateStatus }>(
       'SELECT certificate_id AS "certificateId", status FROM certificates'),

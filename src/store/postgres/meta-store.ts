@@ -10,7 +10,7 @@ import type { WriteBatch } from './write-batch.js';
 export function metaStore(read: Reader, batch: WriteBatch): MetaStore {
   return {
     get: async (key) => (await read.first<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]))?.value,
-    set: (key, value) => batch.write(
+    set: async (key, value) => batch.write(
       sql`INSERT INTO meta (key, value) VALUES (${key}, ${value}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, () => undefined),
   };
 }

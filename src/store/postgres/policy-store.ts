@@ -66,7 +66,7 @@ export function policyStore(read: Reader, batch: WriteBatch): PolicyStore {
       const record = await read.first<PolicyRecord>('SELECT * FROM policies WHERE policy_name = $1', [policyName]);
       return record && toPolicy(record);
     },
-    insert: (p, first) => batch.write(sql`
+    insert: async (p, first) => batch.write(sql`
       WITH p AS (
         INSERT INTO policies (policy_name, default_version_id, last_version, generation_id, creation_date, last_modified_date)
         VALUES (${p.policyName}, ${p.defaultVersionId}, ${p.lastVersion}, ${p.generationId}, ${p.creationDate}, ${p.lastModifiedDate})
@@ -74,7 +74,7 @@ export function policyStore(read: Reader, batch: WriteBatch): PolicyStore {
       INSERT INTO policy_versions (policy_name, version_id, document, creation_date)
       SELECT v.* FROM (VALUES ${versionValues(first)}) AS v (policy_name, version_id, document, creation_date) WHERE EXISTS (SELECT 1 FROM p)`,
     changed),
-    update: (p, ifGenerationId, change = {}) => batch.write(sql`
+    update: async (p, ifGenerationId, change = {}) => batch.write(sql`
       WITH u AS (
         UPDATE policies SET default_version_id = ${p.defaultVersionId}, last_version = ${p.lastVersion}, generation_id = ${p.generationId},
           creation_date = ${p.creationDate}, last_modified_date = ${p.lastModifiedDate}
@@ -87,7 +87,7 @@ export function policyStore(read: Reader, batch: WriteBatch): PolicyStore {
         WHERE EXISTS (SELECT 1 FROM u))`}
       SELECT count(*) AS n FROM u`, (r) => Number((r.rows[0] as { n: number } | undefined)?.n ?? 0) > 0),
     // Versions go with the policy (ON DELETE CASCADE).
-    delete: (policyName, ifGenerationId) => batch.write(sql`
+    delete: async (policyName, ifGenerationId) => batch.write(sql`
       DELETE FROM policies WHERE policy_name = ${policyName} AND generation_id = ${ifGenerationId}
         AND NOT EXISTS (SELECT 1 FROM policy_targets t WHERE t.policy_name = policies.policy_name)`, changed),
     list: (page) => listPage(read, list, page, [], toPolicy),
@@ -101,7 +101,7 @@ export function policyStore(read: Reader, batch: WriteBatch): PolicyStore {
       SELECT v.* FROM policy_versions v JOIN policies p ON p.policy_name = v.policy_name AND p.default_version_id = v.version_id
       ORDER BY v.policy_name`)).map(toVersion),
 
-    attach: (policyName, target, limit) => batch.write([
+    attach: async (policyName, target, limit) => batch.write([
       sql`SELECT pg_advisory_xact_lock(${ATTACH_LOCK}, hashtext(current_schema() || ':' || ${target}))`,
       // The outer SELECT sees the table as it was before the INSERT: 'attached' is told by the CTE.
       sql`
@@ -117,9 +117,9 @@ export function policyStore(read: Reader, batch: WriteBatch): PolicyStore {
         WHEN NOT EXISTS (SELECT 1 FROM policies WHERE policy_name = ${policyName}) THEN 'no-policy'
         ELSE 'limit' END AS result`,
     ], (r) => (r.rows[0] as { result: PolicyAttachResult }).result),
-    detach: (policyName, target) => batch.write(
+    detach: async (policyName, target) => batch.write(
       sql`DELETE FROM policy_targets WHERE policy_name = ${policyName} AND target = ${target}`, changed),
-    detachAllOfTarget: (target) => batch.write(sql`DELETE FROM policy_targets WHERE target = ${target} RETURNING policy_name`,
+    detachAllOfTarget: async (target) => batch.write(sql`DELETE FROM policy_targets WHERE target = ${target} RETURNING policy_name`,
       (r) => (r.rows as Array<{ policy_name: string }>).map((x) => x.policy_name).sort(byBytes)),
     policiesOf: (target, page) => listPage(read, policiesOf, page, [target], (r) => r.policy_name),
     targetsOf: (policyName, page) => listPage(read, targetsOf, page, [policyName], (r) => r.target),

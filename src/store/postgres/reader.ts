@@ -46,6 +46,10 @@ export class Reader {
       throw storeError(err);
     }
     let failure: Error | undefined;
+    // Checked out, a connection has no listener of the pool's: one that dies between two reads must
+    // not crash the process (the read waiting on it fails instead).
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const result = await read(async <R extends QueryResultRow>(text: string, values?: unknown[]) => (await client.query<R>(text, values)).rows);
@@ -55,6 +59,7 @@ export class Reader {
       failure = err instanceof Error ? err : new Error(String(err));
       throw storeError(err);
     } finally {
+      client.removeListener('error', ignore);
       // A connection that failed mid-transaction is not given back to the pool.
       client.release(failure);
     }

@@ -31,8 +31,8 @@ const PUT: RowKind = {
 
 export function retainedStore(read: Reader, batch: WriteBatch): RetainedStore {
   return {
-    put: (row) => batch.writeRow(PUT, sql`(${row.topic}, ${row.payload}, ${row.qos}, ${row.properties}, ${row.updatedAt})`, row.topic),
-    delete: (topic) => batch.write(sql`DELETE FROM retained WHERE topic = ${topic}`, (r) => r.rowCount !== 0),
+    put: async (row) => batch.writeRow(PUT, sql`(${row.topic}, ${row.payload}, ${row.qos}, ${row.properties}, ${row.updatedAt})`, row.topic),
+    delete: async (topic) => batch.write(sql`DELETE FROM retained WHERE topic = ${topic}`, (r) => r.rowCount !== 0),
     get: async (topic) => {
       const record = await read.first<RetainedRecord>('SELECT * FROM retained WHERE topic = $1', [topic]);
       return record && toRow(record);

@@ -88,31 +88,31 @@ export function sessionStore(read: Reader, batch: WriteBatch): SessionStore {
       }
       return [...byId.values()];
     }),
-    put: (s) => batch.write(sql`
+    put: async (s) => batch.write(sql`
       INSERT INTO sessions (client_id, expiry_seconds, disconnected_at) VALUES (${s.clientId}, ${s.expirySeconds}, ${s.disconnectedAt})
       ON CONFLICT (client_id) DO UPDATE SET expiry_seconds = excluded.expiry_seconds, disconnected_at = excluded.disconnected_at`, nothing),
-    delete: (clientId) => batch.write(sql`DELETE FROM sessions WHERE client_id = ${clientId}`, nothing),
-    subscribe: (clientId, s) => batch.write(sql`
+    delete: async (clientId) => batch.write(sql`DELETE FROM sessions WHERE client_id = ${clientId}`, nothing),
+    subscribe: async (clientId, s) => batch.write(sql`
       INSERT INTO session_subscriptions (client_id, filter, qos, options, identifier)
       VALUES (${clientId}, ${s.filter}, ${s.qos}, ${s.options ?? 0}, ${s.identifier ?? 0})
       ON CONFLICT (client_id, filter) DO UPDATE SET qos = excluded.qos, options = excluded.options, identifier = excluded.identifier`, nothing),
-    unsubscribe: (clientId, filter) => batch.write(
+    unsubscribe: async (clientId, filter) => batch.write(
       sql`DELETE FROM session_subscriptions WHERE client_id = ${clientId} AND filter = ${filter}`, nothing),
-    enqueue: (clientId, m) => batch.writeRow(ENQUEUE, sql`(${clientId}, ${m.seq}, ${m.topic}, ${m.payload}, ${m.qos}, ${m.properties},
+    enqueue: async (clientId, m) => batch.writeRow(ENQUEUE, sql`(${clientId}, ${m.seq}, ${m.topic}, ${m.payload}, ${m.qos}, ${m.properties},
       ${m.expiresAt}, ${m.identifiers ?? null}, ${m.packetId ?? null}, ${m.released === true})`, messageKey(clientId, m.seq)),
-    track: (clientId, seq, packetId, released) =>
+    track: async (clientId, seq, packetId, released) =>
       batch.writeRow(TRACK, sql`(${clientId}, ${seq}, ${packetId}, ${released})`, messageKey(clientId, seq)),
-    dequeue: (clientId, seq) => batch.writeRow(DEQUEUE, sql`(${clientId}, ${seq})`, messageKey(clientId, seq)),
-    awaitRelease: (clientId, packetId) => batch.write(
+    dequeue: async (clientId, seq) => batch.writeRow(DEQUEUE, sql`(${clientId}, ${seq})`, messageKey(clientId, seq)),
+    awaitRelease: async (clientId, packetId) => batch.write(
       sql`INSERT INTO session_releases (client_id, packet_id) VALUES (${clientId}, ${packetId}) ON CONFLICT DO NOTHING`, nothing),
-    release: (clientId, packetId) => batch.write(
+    release: async (clientId, packetId) => batch.write(
       sql`DELETE FROM session_releases WHERE client_id = ${clientId} AND packet_id = ${packetId}`, nothing),
-    putWill: (w) => batch.write(sql`
+    putWill: async (w) => batch.write(sql`
       INSERT INTO pending_wills (client_id, topic, payload, qos, retain, properties, due_at)
       VALUES (${w.clientId}, ${w.topic}, ${w.payload}, ${w.qos}, ${w.retain}, ${w.properties}, ${w.dueAt})
       ON CONFLICT (client_id) DO UPDATE SET topic = excluded.topic, payload = excluded.payload, qos = excluded.qos,
         retain = excluded.retain, properties = excluded.properties, due_at = excluded.due_at`, nothing),
-    deleteWill: (clientId) => batch.write(sql`DELETE FROM pending_wills WHERE client_id = ${clientId}`, nothing),
+    deleteWill: async (clientId) => batch.write(sql`DELETE FROM pending_wills WHERE client_id = ${clientId}`, nothing),
     wills: async () => (await read.rows<WillRecord>('SELECT * FROM pending_wills ORDER BY due_at, client_id')).map(toWill),
   };
 }

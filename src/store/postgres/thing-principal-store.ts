@@ -14,13 +14,13 @@ export function thingPrincipalStore(read: Reader, batch: WriteBatch): ThingPrinc
   const thingsOf = listing<{ thing_name: string }>(
     'SELECT thing_name FROM thing_principals', 'principal = $2', ['thing_name'], ['string'], 1, (r) => [r.thing_name]);
   return {
-    attach: (thingName, principal) => batch.write(
+    attach: async (thingName, principal) => batch.write(
       sql`INSERT INTO thing_principals (thing_name, principal) VALUES (${thingName}, ${principal}) ON CONFLICT DO NOTHING`, () => undefined),
-    detach: (thingName, principal) => batch.write(
+    detach: async (thingName, principal) => batch.write(
       sql`DELETE FROM thing_principals WHERE thing_name = ${thingName} AND principal = ${principal}`, (r) => r.rowCount !== 0),
     principalsOf: (thingName, page) => listPage(read, principalsOf, page, [thingName], (r) => r.principal),
     thingsOf: (principal, page) => listPage(read, thingsOf, page, [principal], (r) => r.thing_name),
-    detachAllOfThing: (thingName) => batch.write(sql`DELETE FROM thing_principals WHERE thing_name = ${thingName}`, () => undefined),
+    detachAllOfThing: async (thingName) => batch.write(sql`DELETE FROM thing_principals WHERE thing_name = ${thingName}`, () => undefined),
     countThingsOf: async (principal) =>
       (await read.first<{ n: number }>('SELECT count(*) AS n FROM thing_principals WHERE principal = $1', [principal]))?.n ?? 0,
   };

@@ -46,17 +46,17 @@ export function thingStore(read: Reader, batch: WriteBatch): ThingStore {
       const record = await read.first<ThingRecord>('SELECT * FROM things WHERE thing_name = $1', [thingName]);
       return record && toThing(record);
     },
-    insert: (t) => batch.write(sql`
+    insert: async (t) => batch.write(sql`
       INSERT INTO things (thing_name, thing_id, thing_type_name, attributes, version, creation_date)
       VALUES (${t.thingName}, ${t.thingId}, ${t.thingTypeName}, ${JSON.stringify(t.attributes)}::jsonb, ${t.version}, ${t.creationDate})
       ON CONFLICT (thing_name) DO NOTHING`, (r) => r.rowCount !== 0),
     // A compare-and-set: PostgreSQL re-checks the version on the row it locks, so of two concurrent
     // updates from the same version only one matches.
-    update: (t, ifVersion) => batch.write(sql`
+    update: async (t, ifVersion) => batch.write(sql`
       UPDATE things SET thing_id = ${t.thingId}, thing_type_name = ${t.thingTypeName}, attributes = ${JSON.stringify(t.attributes)}::jsonb,
         version = ${t.version}, creation_date = ${t.creationDate}
       WHERE thing_name = ${t.thingName}${ifVersionIs(ifVersion)}`, (r) => r.rowCount !== 0),
-    delete: (thingName, ifVersion) => batch.write(
+    delete: async (thingName, ifVersion) => batch.write(
       sql`DELETE FROM things WHERE thing_name = ${thingName}${ifVersionIs(ifVersion)}`, (r) => r.rowCount !== 0),
     list: (page: PageRequest, f?: ThingFilter) => listPage(read, list, page, [
       f?.thingTypeName ?? null, f?.attributeName ?? null, f?.attributeValue ?? null, f?.usePrefixAttributeValue === true,

@@ -41,19 +41,19 @@ export function thingTypeStore(read: Reader, batch: WriteBatch): ThingTypeStore 
       const record = await read.first<ThingTypeRecord>('SELECT * FROM thing_types WHERE thing_type_name = $1', [thingTypeName]);
       return record && toThingType(record);
     },
-    insert: (t) => batch.write(sql`
+    insert: async (t) => batch.write(sql`
       INSERT INTO thing_types (thing_type_name, thing_type_id, description, searchable_attributes, mqtt5_configuration,
         tags, deprecated, deprecation_date, creation_date)
       VALUES (${t.thingTypeName}, ${t.thingTypeId}, ${t.description}, ${JSON.stringify(t.searchableAttributes)}::jsonb,
         ${t.mqtt5Configuration}, ${JSON.stringify(t.tags)}::jsonb, ${t.deprecated}, ${t.deprecationDate}, ${t.creationDate})
       ON CONFLICT (thing_type_name) DO NOTHING`, (r) => r.rowCount !== 0),
-    update: (t) => batch.write(sql`
+    update: async (t) => batch.write(sql`
       UPDATE thing_types SET thing_type_id = ${t.thingTypeId}, description = ${t.description},
         searchable_attributes = ${JSON.stringify(t.searchableAttributes)}::jsonb, mqtt5_configuration = ${t.mqtt5Configuration},
         tags = ${JSON.stringify(t.tags)}::jsonb, deprecated = ${t.deprecated}, deprecation_date = ${t.deprecationDate},
         creation_date = ${t.creationDate}
       WHERE thing_type_name = ${t.thingTypeName}`, (r) => r.rowCount !== 0),
-    delete: (thingTypeName) => batch.write(sql`DELETE FROM thing_types WHERE thing_type_name = ${thingTypeName}`, (r) => r.rowCount !== 0),
+    delete: async (thingTypeName) => batch.write(sql`DELETE FROM thing_types WHERE thing_type_name = ${thingTypeName}`, (r) => r.rowCount !== 0),
     list: (page, filter) => listPage(read, list, page, [filter?.thingTypeName ?? null], toThingType),
   };
 }
