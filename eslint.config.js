@@ -24,14 +24,14 @@ export default tseslint.config(
     },
   },
   layer(['src/protocol/**'], ['broker', 'services', 'transports', 'auth', 'registry', 'pki', 'control', 'store', 'bus', 'cli', 'config']),
-  layer(['src/broker/**'], ['services', 'transports', 'control', 'registry', 'pki', 'cli', 'store/sqlite']),
+  layer(['src/broker/**'], ['services', 'transports', 'control', 'registry', 'pki', 'cli', 'store/sqlite', 'store/postgres']),
   // Services (shadow/, later jobs/, rules/) sit above the broker: the Store port's types, protocol/ and
   // auth types, never a socket, a concrete backend, the registry or the control plane.
-  layer(['src/services/**'], ['transports', 'control', 'cli', 'registry', 'pki', 'bus', 'config', 'store/sqlite']),
+  layer(['src/services/**'], ['transports', 'control', 'cli', 'registry', 'pki', 'bus', 'config', 'store/sqlite', 'store/postgres']),
   layer(['src/store/**'], ['broker', 'services', 'transports', 'control', 'cli', 'protocol']),
-  layer(['src/registry/**', 'src/pki/**'], ['broker', 'services', 'transports', 'control', 'cli', 'protocol', 'store/sqlite']),
+  layer(['src/registry/**', 'src/pki/**'], ['broker', 'services', 'transports', 'control', 'cli', 'protocol', 'store/sqlite', 'store/postgres']),
   layer(['src/auth/**'], ['services', 'transports', 'control', 'cli']),
-  layer(['src/control/**'], ['broker', 'transports', 'cli', 'store/sqlite']),
-  layer(['src/transports/**'], ['control', 'cli', 'store/sqlite']),
+  layer(['src/control/**'], ['broker', 'transports', 'cli', 'store/sqlite', 'store/postgres']),
+  layer(['src/transports/**'], ['control', 'cli', 'store/sqlite', 'store/postgres']),
   layer(['src/bus/**'], ['broker', 'services', 'transports', 'control', 'cli']),
 );

@@ -73,3 +73,21 @@ export class MalformedPolicyError extends TopicdError {
     this.problem = problem;
   }
 }
+
+/**
+ * The store cannot be reached (PostgreSQL down, a connection lost, a write that did not finish in
+ * time). Stable code `StoreUnavailable`; at the edges it is AWS's 503 ServiceUnavailableException. A
+ * write that rejects with it may or may not have been stored, but was never acknowledged: callers
+ * must not acknowledge it, and may retry once the store is back.
+ */
+export class StoreUnavailableError extends TopicdError {
+  static readonly CODE = 'StoreUnavailable';
+  readonly reason = StoreUnavailableError.CODE;
+
+  constructor(message: string, cause?: unknown) {
+    super('ServiceUnavailableException', message, cause === undefined ? undefined : { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export const isStoreUnavailable = (err: unknown): err is StoreUnavailableError => err instanceof StoreUnavailableError;

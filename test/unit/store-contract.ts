@@ -1,13 +1,17 @@
 /**
  * @module test/unit/store-contract
  * The one contract every Store backend must pass. A backend's test file calls `storeContract` with a
- * function that opens a fresh, empty store; each case gets its own.
+ * StoreBackend: how to open a fresh, empty store (each case gets its own) and how to reach its data
+ * from outside it, for the durability cases (store-contract-durability.ts).
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isTopicdError } from '../../src/errors.js';
 import { shadowContract } from './store-contract-shadows.js';
 import type { AccessKeyRow, CaCertificateRow, CertificateRow, Page, PageRequest, PolicyRow, PolicyVersionRow, Store, ThingRow, ThingTypeRow } from '../../src/store/store.js';
+import { durabilityContract, type StoreBackend } from './store-contract-durability.js';
+
+export type { StoreBackend } from './store-contract-durability.js';
 
 const thing = (thingName: string, over: Partial<ThingRow> = {}): ThingRow => ({
   thingName,
@@ -84,13 +88,14 @@ async function all<T>(list: (page: PageRequest) => Promise<Page<T>>, limit: numb
 
 const isInvalidRequest = (err: unknown): boolean => isTopicdError(err) && err.code === 'InvalidRequestException';
 
-export function storeContract(name: string, open: () => Promise<Store>): void {
+export function storeContract(name: string, backend: StoreBackend): void {
   describe(`${name} - Store contract`, () => {
     let store: Store;
-    beforeEach(async () => { store = await open(); });
+    beforeEach(async () => { store = await backend.open(); });
     afterEach(async () => { await store.close(); });
 
     shadowContract(() => store);
+    durabilityContract(backend, () => store);
 
     describe('meta', () => {
       test('meta - get of an unknown key is undefined', async () => {

@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 import { storeContract } from './store-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'topicd-store-'));
@@ -18,7 +19,17 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const freshPath = (): string => join(dir, `store-${++n}.db`);
 
-storeContract('SqliteStore', async () => SqliteStore.open(freshPath()));
+const paths = new WeakMap<Store, string>();
+storeContract('SqliteStore', {
+  open: async () => {
+    const path = freshPath();
+    const store = SqliteStore.open(path);
+    paths.set(store, path);
+    return store;
+  },
+  locate: (store) => paths.get(store) ?? assert.fail('a store this test did not open'),
+  openAt: async (path) => SqliteStore.open(path),
+});
 
 describe('SqliteStore - file database', () => {
   const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
