@@ -16,6 +16,7 @@ import { describeProfile, resolveProfile } from './broker/profile.js';
 import { publishCertificateRegistered } from './broker/certificate-events.js';
 import { LifecycleEvents } from './broker/lifecycle.js';
 import { createControlPlane } from './control/server.js';
+import { createBrokerConsoleData } from './console/broker-console-data.js';
 import { TopicdError } from './errors.js';
 import { createLogger } from './observe/logger.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
@@ -109,6 +110,8 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     await broker.loadRetained();
     await broker.loadSessions();
     await broker.loadWills();
+    // The web console's clients, retained messages and counters (issue 13); listens before any client connects.
+    const consoleData = createBrokerConsoleData({ broker, retained: store.retained });
     // The authorizer asks synchronously whether an access key exists. The store's list is read once;
     // the control plane's access-key registry reports every key it makes or deletes, and each
     // signature check (which reads the store) refreshes the answer for its key.
@@ -224,6 +227,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const control = await createControlPlane({
       registry, caRegistry, accessKeys: store.accessKeys, accessKeyRegistry, endpoint: config.endpoint, region: config.region, accountId,
       authorize: ({ accessKeyId, action, resource, sourceIp }) => authorizer.allowsControl(accessKeyId, action, resource, sourceIp),
+      console: { data: consoleData, rootCaPem: ca.rootCertificatePem, mqttUpgrade: (req, socket, head, principal) => webSocket.upgradeAs(req, socket, head, principal) },
       // fastify logs each listen at info; the banner already says it, so at the default level the
       // control plane speaks from warn up.
       logger: log.child({ part: 'control' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
