@@ -42,7 +42,12 @@ export class TestClient {
   private nextId = 1;
 
   constructor(url: string) {
-    this.client = mqtt.connect(url, { protocolVersion: 5, clientId: this.clientId, clean: true, reconnectPeriod: 3_000, connectTimeout: 10_000, keepalive: 60 });
+    this.client = mqtt.connect(url, {
+      protocolVersion: 5, clientId: this.clientId, clean: true, reconnectPeriod: 3_000, connectTimeout: 10_000, keepalive: 60,
+      // MQTT.js would start its keep-alive timer in a worker made from a blob: URL, which the pages'
+      // CSP (script-src 'self') refuses; the page's own timers do.
+      timerVariant: 'native',
+    });
     this.client.on('connect', () => this.update({ status: 'connected', error: undefined }));
     this.client.on('reconnect', () => this.update({ status: 'reconnecting' }));
     this.client.on('close', () => this.update({ status: this.client.disconnecting ? 'closed' : 'reconnecting' }));
