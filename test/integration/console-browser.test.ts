@@ -54,7 +54,10 @@ describe('console in a browser', () => {
     await topicd?.stop();
   });
 
-  const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(shots.dir, `${name}.png`), fullPage: false });
+  const shot = async (name: string): Promise<void> => {
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: join(shots.dir, `${name}.png`), fullPage: false });
+  };
   const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
   /** A link of the console's navigation, by its label. */
   const go = (label: string) => page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: label, exact: true }).click();

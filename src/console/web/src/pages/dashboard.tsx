@@ -28,7 +28,8 @@ function rates(samples: StatsSample[], key: Counter): Array<number | null> {
 function Chart(props: { title: string; values: Array<number | null>; unit: string; minutes: number }) {
   const known = props.values.filter((v): v is number => v !== null);
   const last = known[known.length - 1];
-  const max = Math.max(1, ...known);
+  const peak = known.length === 0 ? undefined : Math.max(...known);
+  const max = Math.max(1, peak ?? 0);
   const width = 300;
   const height = 80;
   const step = props.values.length > 1 ? width / (props.values.length - 1) : width;
@@ -46,11 +47,11 @@ function Chart(props: { title: string; values: Array<number | null>; unit: strin
       {known.length === 0
         ? <p class="hint">This topicd does not count it yet (issue 13, metrics).</p>
         : (
-          <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${props.title} over the last ${props.minutes} minutes; now ${current}; highest ${max.toFixed(1)}`}>
+          <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${props.title} over the last ${props.minutes} minutes; now ${current}; highest ${peak ?? 0}`}>
             <polyline points={points} fill="none" stroke="currentColor" stroke-width="2" />
           </svg>
         )}
-      <small class="hint">last {props.minutes} min, peak {known.length === 0 ? '-' : max.toFixed(1)}</small>
+      <small class="hint">last {props.minutes} min, peak {peak === undefined ? '-' : Number.isInteger(peak) ? peak : peak.toFixed(1)}</small>
     </figure>
   );
 }
