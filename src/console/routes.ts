@@ -58,24 +58,19 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleRouteDeps): C
     ...(deps.now === undefined ? {} : { now: deps.now }),
   });
   registerStaticPages(app, deps.assetsDir ?? DEFAULT_ASSETS_DIR);
-  const api = `${CONSOLE_PREFIX}/api`;
-  const json = (value: object): string => JSON.stringify(value);
+  registerSessionRoutes(app, deps, sessions);
+  registerDataRoutes(app, deps, sessions);
+  registerRetainedRoutes(app, deps, sessions);
+  if (deps.mqttUpgrade) app.server.on('upgrade', consoleUpgradeHandler(sessions, deps.mqttUpgrade));
+  return sessions;
+}
 
-  /** The caller's key, after the key's policies allowed `action` on `resource` (AWS-shaped 403 otherwise). */
-  const allowed = async (request: FastifyRequest, ...asks: Array<[action: string, resource: string]>): Promise<string> => {
-    const { accessKeyId } = await consoleCaller(sessions, request.headers);
-    for (const [action, resource] of asks) {
-      if (!deps.authorize({ accessKeyId, action, resource, sourceIp: request.ip })) {
-        throw new TopicdError('AccessDeniedException', `User: ${deps.arnPrefix}accesskey/${accessKeyId} is not authorized to perform: ${action} on resource: ${resource}`);
-      }
-    }
-    return accessKeyId;
-  };
-  const data = (): ConsoleData => {
-    if (!deps.data) throw new TopicdError('ServiceUnavailableException', 'This topicd serves no console data (clients, retained messages, counters).');
-    return deps.data;
-  };
+const API = `${CONSOLE_PREFIX}/api`;
+const json = (value: object): string => JSON.stringify(value);
 
+/** Sign-in, who-am-I, sign-out, and the root CA for the create-thing page. */
+function registerSessionRoutes(app: FastifyInstance, deps: ConsoleRouteDeps, sessions: ConsoleSessions): void {
+  const api = API;
   app.post(`${api}/session`, async (request, reply) => {
     // A cross-site form cannot sign a victim into the attacker's key either.
     if (request.headers[CONSOLE_HEADER] !== '1' || !sameOrigin(request.headers)) {
@@ -109,6 +104,36 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleRouteDeps): C
     return reply.type('application/x-pem-file').send(deps.rootCaPem);
   });
 
+}
+
+interface Guard {
+  /** The caller's key, after the key's policies allowed each `action` on its `resource` (AWS-shaped 403 otherwise). */
+  allowed(request: FastifyRequest, ...asks: Array<[action: string, resource: string]>): Promise<string>;
+  data(): ConsoleData;
+}
+
+function guard(deps: ConsoleRouteDeps, sessions: ConsoleSessions): Guard {
+  return {
+    async allowed(request, ...asks) {
+      const { accessKeyId } = await consoleCaller(sessions, request.headers);
+      for (const [action, resource] of asks) {
+        if (!deps.authorize({ accessKeyId, action, resource, sourceIp: request.ip })) {
+          throw new TopicdError('AccessDeniedException', `User: ${deps.arnPrefix}accesskey/${accessKeyId} is not authorized to perform: ${action} on resource: ${resource}`);
+        }
+      }
+      return accessKeyId;
+    },
+    data() {
+      if (!deps.data) throw new TopicdError('ServiceUnavailableException', 'This topicd serves no console data (clients, retained messages, counters).');
+      return deps.data;
+    },
+  };
+}
+
+/** Connected clients and the dashboard's counters, over ConsoleData. */
+function registerDataRoutes(app: FastifyInstance, deps: ConsoleRouteDeps, sessions: ConsoleSessions): void {
+  const api = API;
+  const { allowed, data } = guard(deps, sessions);
   // AWS has no operation that lists connections: `iot:ListConnections` on `*` is topicd's name for it.
   app.get(`${api}/connections`, async (request, reply) => {
     await allowed(request, ['iot:ListConnections', '*']);
@@ -125,6 +150,22 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleRouteDeps): C
     return reply.code(200).send();
   });
 
+  const history = deps.data ? new StatsHistory(() => deps.data!.stats(), deps.statsIntervalMs) : undefined;
+  history?.start();
+  app.addHook('onClose', async () => history?.stop());
+  // Not an AWS action: `iot:GetBrokerStatistics` on `*` is topicd's name for reading the dashboard.
+  app.get(`${api}/stats`, async (request, reply) => {
+    await allowed(request, ['iot:GetBrokerStatistics', '*']);
+    if (!history) data();
+    const out: StatsResponse = { intervalMs: history!.intervalMs, samples: history!.read() };
+    return reply.type('application/json').send(json(out));
+  });
+}
+
+/** Retained messages (AWS ListRetainedMessages, GetRetainedMessage; delete as MQTT deletes one), over ConsoleData. */
+function registerRetainedRoutes(app: FastifyInstance, deps: ConsoleRouteDeps, sessions: ConsoleSessions): void {
+  const api = API;
+  const { allowed, data } = guard(deps, sessions);
   // AWS: ListRetainedMessages, iot:ListRetainedMessages on `*`.
   app.get<{ Querystring: Record<string, string | undefined> }>(`${api}/retained`, async (request, reply) => {
     await allowed(request, ['iot:ListRetainedMessages', '*']);
@@ -152,20 +193,6 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleRouteDeps): C
     if (!(await data().retained.delete(topic))) throw new TopicdError('ResourceNotFoundException', `No retained message on topic ${topic}.`);
     return reply.code(200).send();
   });
-
-  const history = deps.data ? new StatsHistory(() => deps.data!.stats(), deps.statsIntervalMs) : undefined;
-  history?.start();
-  app.addHook('onClose', async () => history?.stop());
-  // Not an AWS action: `iot:GetBrokerStatistics` on `*` is topicd's name for reading the dashboard.
-  app.get(`${api}/stats`, async (request, reply) => {
-    await allowed(request, ['iot:GetBrokerStatistics', '*']);
-    if (!history) data();
-    const out: StatsResponse = { intervalMs: history!.intervalMs, samples: history!.read() };
-    return reply.type('application/json').send(json(out));
-  });
-
-  if (deps.mqttUpgrade) app.server.on('upgrade', consoleUpgradeHandler(sessions, deps.mqttUpgrade));
-  return sessions;
 }
 
 function signInBody(body: unknown): { accessKeyId: string; secretAccessKey: string } {
