@@ -34,4 +34,8 @@ export default tseslint.config(
   layer(['src/control/**'], ['broker', 'transports', 'cli', 'store/sqlite', 'store/postgres']),
   layer(['src/transports/**'], ['control', 'cli', 'store/sqlite', 'store/postgres']),
   layer(['src/bus/**'], ['broker', 'services', 'transports', 'control', 'cli']),
+  // The console's server side reaches the broker only through subscriptions and the gate (DESIGN.md).
+  layer(['src/console/*.ts'], ['transports', 'cli', 'store/sqlite', 'store/postgres', 'control']),
+  // The console's pages run in a browser: they share types with the server (console/api-types.ts) and nothing else of it.
+  layer(['src/console/web/**'], ['broker', 'services', 'transports', 'auth', 'pki', 'control', 'store', 'bus', 'cli', 'config', 'protocol', 'observe']),
 );

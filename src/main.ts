@@ -16,6 +16,7 @@ import { describeProfile, resolveProfile } from './broker/profile.js';
 import { parsePlainAllow, type Config } from './config/config.js';
 import { DATABASE_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from './config/data-files.js';
 import { listenControlPlane } from './control/listen.js';
+import { createBrokerConsoleData } from './console/broker-console-data.js';
 import { createControlPlane } from './control/server.js';
 import { createLogger } from './observe/logger.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
@@ -93,6 +94,12 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const control = await createControlPlane({
       registry, caRegistry, accessKeys: store.accessKeys, accessKeyRegistry: regs.accessKeys, endpoint: config.endpoint, region: config.region, accountId,
       authorize: ({ accessKeyId, action, resource, sourceIp }) => authorizer.allowsControl(accessKeyId, action, resource, sourceIp),
+      // The web console: the same operations with a session cookie; its MQTT test client is an ordinary MQTT-over-WebSocket client.
+      console: {
+        data: createBrokerConsoleData({ broker: core.broker, gate: core.gate }),
+        rootCaPem: ca.rootCertificatePem,
+        mqttUpgrade: (req, socket, head, principal) => dataPlane.webSocket.upgradeAs(req, socket, head, principal),
+      },
       // fastify logs each listen at info; the banner already says it, so at the default level it speaks from warn up.
       logger: log.child({ part: 'control' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
     });

@@ -88,6 +88,19 @@ export class Broker {
   }
 
   /**
+   * Ends a client's connection on an operator's request (AWS DeleteConnection): v5 DISCONNECT 0x98,
+   * its will unless `preventWill`; `cleanSession` discards its session too. False when it is not connected.
+   */
+  disconnect(clientId: string, options: { cleanSession: boolean; preventWill: boolean }): boolean {
+    const session = this.sessions.get(clientId);
+    const channel = session?.channel;
+    if (session === undefined || channel === undefined) return false;
+    channel.disconnectByOperator(options.preventWill);
+    if (options.cleanSession && this.sessions.get(clientId) === session) this.discard(session);
+    return true;
+  }
+
+  /**
    * Opens the session a CONNECT asks for, for the principal `owner` (its principal key). A
    * connection holding the client id is taken over (the new connection wins, as in AWS IoT and
    * [MQTT-3.1.4-2]); clean start discards the old session [MQTT-3.1.2-4]. An anonymous client may

@@ -19,7 +19,8 @@ export type DisconnectReason =
   | 'DUPLICATE_CLIENTID'
   | 'MQTT_KEEP_ALIVE_TIMEOUT'
   | 'SERVER_ERROR'
-  | 'SERVER_INITIATED_DISCONNECT';
+  | 'SERVER_INITIATED_DISCONNECT'
+  | 'API_INITIATED_DISCONNECT';
 
 /** One connection as its lifecycle events describe it. */
 export interface ConnectionIdentity {
@@ -31,7 +32,7 @@ export interface ConnectionIdentity {
 }
 
 /** AWS: the certificate id for X.509 clients; the access key for SigV4 ones. */
-function principalIdentifier(principal: Principal): string {
+export function principalIdentifier(principal: Principal): string {
   switch (principal.kind) {
     case 'certificate': return principal.certificateId;
     default: return 'accessKeyId' in principal && typeof principal.accessKeyId === 'string' ? principal.accessKeyId : 'anonymous';

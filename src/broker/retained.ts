@@ -16,8 +16,15 @@ export interface RetainedOptions {
   toWildcards: boolean;
 }
 
+/** A retained message and when it was retained (AWS GetRetainedMessage's lastModifiedTime). */
+export interface RetainedEntry {
+  readonly message: Message;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
 export class RetainedMessages {
-  private readonly messages = new Map<string, Message>();
+  private readonly messages = new Map<string, RetainedEntry>();
 
   constructor(
     private readonly options: RetainedOptions,
@@ -33,7 +40,7 @@ export class RetainedMessages {
   /** Loads what the store kept; call once before serving. */
   async load(): Promise<number> {
     if (!this.store) return 0;
-    for (const row of await this.store.all()) this.messages.set(row.topic, fromRetainedRow(row));
+    for (const row of await this.store.all()) this.messages.set(row.topic, { message: fromRetainedRow(row), at: row.updatedAt });
     return this.messages.size;
   }
 
@@ -46,31 +53,32 @@ export class RetainedMessages {
       if (this.messages.delete(message.topic) && this.store) this.store.delete(message.topic).catch(this.storeFailed);
       return;
     }
-    this.messages.set(message.topic, message);
-    if (this.store) this.store.put(toRetainedRow(message, this.clock.now())).catch(this.storeFailed);
+    const at = this.clock.now();
+    this.messages.set(message.topic, { message, at });
+    if (this.store) this.store.put(toRetainedRow(message, at)).catch(this.storeFailed);
   }
 
   /** The retained message of one topic, unless it expired. */
-  get(topic: string): Message | undefined {
-    const m = this.messages.get(topic);
-    if (m === undefined) return undefined;
-    if (isExpired(m, this.clock.now())) {
+  get(topic: string): RetainedEntry | undefined {
+    const entry = this.messages.get(topic);
+    if (entry === undefined) return undefined;
+    if (isExpired(entry.message, this.clock.now())) {
       this.messages.delete(topic);
       this.store?.delete(topic).catch(this.storeFailed);
       return undefined;
     }
-    return m;
+    return entry;
   }
 
-  /** Every live retained message, in topic order, from `after` (exclusive), at most `limit`. */
-  list(after: string | undefined, limit: number): Message[] {
+  /** Live retained messages in topic order (by UTF-16 code unit), after `after` (exclusive), at most `limit`. */
+  list(after: string | undefined, limit: number): RetainedEntry[] {
     const now = this.clock.now();
     const topics = [...this.messages.keys()].filter((t) => after === undefined || t > after).sort();
-    const out: Message[] = [];
+    const out: RetainedEntry[] = [];
     for (const topic of topics) {
-      const m = this.messages.get(topic)!;
-      if (isExpired(m, now)) continue;
-      out.push(m);
+      const entry = this.messages.get(topic)!;
+      if (isExpired(entry.message, now)) continue;
+      out.push(entry);
       if (out.length === limit) break;
     }
     return out;
@@ -80,15 +88,15 @@ export class RetainedMessages {
   for(filter: string): Message[] {
     const hasWildcard = filter.includes('+') || filter.includes('#');
     if (!hasWildcard) {
-      const m = this.get(filter);
-      return m === undefined ? [] : [m];
+      const entry = this.get(filter);
+      return entry === undefined ? [] : [entry.message];
     }
     if (!this.options.toWildcards) return [];
     const probe = new TopicTree<{ clientId: string }>({ hashMatchesParent: this.options.hashMatchesParent, cacheSize: 1 });
     probe.add({ subscriber: { clientId: '' }, filter, qos: 0 });
     const out: Message[] = [];
     const now = this.clock.now();
-    for (const [topic, message] of this.messages) if (!isExpired(message, now) && probe.match(topic).length > 0) out.push(message);
+    for (const [topic, { message }] of this.messages) if (!isExpired(message, now) && probe.match(topic).length > 0) out.push(message);
     return out;
   }
 }

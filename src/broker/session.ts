@@ -43,6 +43,21 @@ export interface SessionChannel {
    * or back under its low-water mark (`false`): the transport may hold the publisher being read.
    */
   queueCongested(over: boolean): void;
+  /** Who is connected, for the console and the iot-data connection routes. */
+  describe(): ConnectionInfo;
+  /** Ends the connection on an operator's request (v5: DISCONNECT 0x98), without its will when asked. */
+  disconnectByOperator(preventWill: boolean): void;
+}
+
+/** One live connection as operators see it. */
+export interface ConnectionInfo {
+  /** AWS's principalIdentifier: a certificate id, an access key id, or `anonymous`. */
+  principal: string;
+  transport: 'mqtt' | 'websocket';
+  protocolVersion: number;
+  address: string;
+  /** Epoch milliseconds of the CONNECT. */
+  connectedAt: number;
 }
 
 interface Owed {

@@ -12,6 +12,7 @@ import { DATA_FILES, controlClient, type GlobalOptions } from './context.js';
 import type { ControlClient } from './control-client.js';
 import { CliError, ControlError } from './errors.js';
 import { formatTable, printJson, shellQuote } from './output.js';
+import { DEFAULT_THING_POLICY, DEFAULT_THING_POLICY_DOCUMENT } from '../registry/default-thing-policy.js';
 
 export const DEVICE_CERT_FILE = 'device.pem.crt';
 export const DEVICE_KEY_FILE = 'private.pem.key';
@@ -25,26 +26,7 @@ interface CreateOptions {
   json?: boolean;
 }
 
-/** The policy `thing create` attaches unless told otherwise; made on first use, then shared by every thing. */
-export const DEFAULT_THING_POLICY = 'topicd-thing-default';
-
-/**
- * Connect as the thing's name (or `NAME.anything`, which `topicd sub|pub` use), and publish, subscribe
- * and receive under `things/NAME/`, by MQTT and by HTTPS. It reads the certificate's common name,
- * which `thing create` sets to the thing's name, because AWS resolves no thing variables over HTTPS;
- * thing names cannot hold `.`, so no thing can claim another's client ids.
- */
-export const DEFAULT_THING_POLICY_DOCUMENT = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow', Action: 'iot:Connect',
-      Resource: ['arn:aws:iot:*:*:client/${iot:Certificate.Subject.CommonName}', 'arn:aws:iot:*:*:client/${iot:Certificate.Subject.CommonName}.*'],
-    },
-    { Effect: 'Allow', Action: ['iot:Publish', 'iot:RetainPublish', 'iot:Receive'], Resource: 'arn:aws:iot:*:*:topic/things/${iot:Certificate.Subject.CommonName}/*' },
-    { Effect: 'Allow', Action: 'iot:Subscribe', Resource: 'arn:aws:iot:*:*:topicfilter/things/${iot:Certificate.Subject.CommonName}/*' },
-  ],
-}, null, 2);
+export { DEFAULT_THING_POLICY, DEFAULT_THING_POLICY_DOCUMENT };
 
 export function registerThingCommands(program: Command): void {
   const thing = program.command('thing').description('create, list, describe and delete things (devices)');

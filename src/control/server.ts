@@ -5,6 +5,10 @@
  * operation table (control/operations.ts); every answer carries `x-amzn-RequestId`, and every error
  * is AWS-shaped (`x-amzn-ErrorType` header, `{"message": ...}` body). This is the only place where
  * TopicdError becomes an HTTP status. It does not listen: the caller calls `.listen()`.
+ *
+ * It also serves the web console (console/routes.ts) under /console/. A request that carries the
+ * console header is authenticated by the console's session cookie instead of SigV4, and then
+ * authorized and run exactly as the signed request of the same access key would be.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -15,6 +19,8 @@ import { AccessKeyRegistry, type AccessKeyRegistryApi } from '../registry/access
 import type { CaRegistryApi } from '../registry/ca-registry.js';
 import type { RegistryApi } from '../registry/types.js';
 import type { AccessKeyStore } from '../store/store.js';
+import { registerConsole, type ConsoleOptions } from '../console/routes.js';
+import { consoleCaller, isConsoleRequest } from '../console/sessions.js';
 import { OPERATIONS, type HttpMethod, type Operation } from './operations.js';
 import { operationResource } from './resources.js';
 
@@ -39,6 +45,8 @@ export interface ControlPlaneDeps {
   authorize?: (call: { accessKeyId: string; action: string; resource: string; sourceIp: string }) => boolean;
   /** Clock for the SigV4 date check (tests). */
   now?: () => number;
+  /** The web console at /console/: its data, its MQTT WebSocket hook, its root CA. false: no console. */
+  console?: ConsoleOptions | false;
 }
 
 /** AWS signs the control plane as `iot`; older botocore and the AWS CLI v1 sign it as `execute-api`. */
@@ -79,7 +87,20 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Fastif
 
   const lookupSecret = async (accessKeyId: string): Promise<string | undefined> => (await deps.accessKeys.get(accessKeyId))?.secretAccessKey;
   const callers = new WeakMap<FastifyRequest, string>();
+  const arnPrefix = iotArnPrefix(deps.region, deps.accountId);
+  const consoleSessions = deps.console === false ? undefined : registerConsole(app, {
+    ...deps.console,
+    accessKeys: deps.accessKeys,
+    authorize: deps.authorize ?? (() => true),
+    arnPrefix,
+    endpoint: deps.endpoint,
+  });
   const authenticate = async (request: FastifyRequest): Promise<void> => {
+    // The console's pages call the same routes with their session instead of a signature.
+    if (consoleSessions && isConsoleRequest(request.headers)) {
+      callers.set(request, (await consoleCaller(consoleSessions, request.headers)).accessKeyId);
+      return;
+    }
     const identity = await verifySigV4({
       method: request.method,
       path: request.raw.url ?? request.url,
@@ -88,7 +109,6 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Fastif
     }, { lookupSecret, region: deps.region, services: CONTROL_PLANE_SIGNING_NAMES, ...(deps.now ? { now: deps.now } : {}) });
     callers.set(request, identity.accessKeyId);
   };
-  const arnPrefix = iotArnPrefix(deps.region, deps.accountId);
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-amzn-RequestId', request.id);

@@ -28,7 +28,7 @@ export interface PeerClosable {
 }
 
 /** Serves MQTT on a socket whose peer the listener has already identified. */
-export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransportDeps): void {
+export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransportDeps, transport: 'mqtt' | 'websocket' = 'mqtt'): void {
   const link = new SocketLink(socket, deps.durability);
   const untrack = deps.connections.add(principalKey(principal), (reason) => {
     if (reason === 'shutdown') channel.close(RC.SERVER_SHUTTING_DOWN, 'server shutting down');
@@ -44,6 +44,7 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
     principal,
     limits: deps.limits,
     clock: deps.clock,
+    transport,
     lifecycle: deps.lifecycle,
     onClosed: untrack,
   });

@@ -55,6 +55,12 @@ export interface WebSocketGatewayDeps {
 export interface WebSocketGateway {
   /** Takes over an HTTP upgrade request: listen with it to an http.Server's `upgrade` event. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * Takes over an upgrade whose caller another door has already identified (the console's signed-in
+   * access key): whatever its path, and without a certificate or signature; MQTT is then served as on
+   * `upgrade`, under that principal.
+   */
+  upgradeAs(req: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal): void;
 }
 
 type RefusalType = 'InvalidRequestException' | 'ForbiddenException' | 'ResourceNotFoundException' | 'InternalFailureException';
@@ -122,25 +128,35 @@ export function createWebSocketGateway(deps: WebSocketGatewayDeps): WebSocketGat
     if (!offersMqtt(req.headers['sec-websocket-protocol'])) {
       return refuse(socket, 400, 'InvalidRequestException', `MQTT over WebSocket needs the subprotocol "${MQTT_SUBPROTOCOL}" (Sec-WebSocket-Protocol)`);
     }
-    authenticate(req, socket).then((principal) => {
-      if (socket.destroyed) return;
-      // A SigV4-signed client is now known: it no longer counts against the unauthenticated bound.
-      markAuthenticated(socket);
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const stream = new WebSocketStream(ws, peerAddress(socket as Socket));
-        // serveMqtt is typed for a net.Socket; the stream has every member it and SocketLink use
-        // (data/error/close events, pause, write, cork/uncork, end, destroy, destroyed,
-        // writableLength, remoteAddress).
-        serveMqtt(stream as unknown as Socket, principal, deps.mqtt);
-      });
-    }, (err: unknown) => {
+    authenticate(req, socket).then((principal) => serve(req, socket, head, principal), (err: unknown) => {
       if (err instanceof SigV4Error) return refuse(socket, 403, 'ForbiddenException', err.message);
       deps.onError?.(err, 'websocket upgrade');
       refuse(socket, 500, 'InternalFailureException', 'Internal failure');
     });
   };
 
-  return { upgrade };
+  const serve = (req: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal): void => {
+    if (socket.destroyed) return;
+    // The client is now known: it no longer counts against the listener's unauthenticated bound.
+    markAuthenticated(socket);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const stream = new WebSocketStream(ws, peerAddress(socket as Socket));
+      // serveMqtt is typed for a net.Socket; the stream has every member it and SocketLink use
+      // (data/error/close events, pause, write, cork/uncork, end, destroy, destroyed,
+      // writableLength, remoteAddress).
+      serveMqtt(stream as unknown as Socket, principal, deps.mqtt, 'websocket');
+    });
+  };
+
+  const upgradeAs = (req: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal): void => {
+    socket.on('error', () => socket.destroy());
+    if (!offersMqtt(req.headers['sec-websocket-protocol'])) {
+      return refuse(socket, 400, 'InvalidRequestException', `MQTT over WebSocket needs the subprotocol "${MQTT_SUBPROTOCOL}" (Sec-WebSocket-Protocol)`);
+    }
+    serve(req, socket, head, principal);
+  };
+
+  return { upgrade, upgradeAs };
 }
 
 /**

@@ -17,8 +17,8 @@ import type { Message, ProtocolVersion, QoS } from '../../protocol/codec.js';
 import { RC } from '../../protocol/reason-codes.js';
 import type { Timer } from '../clock.js';
 import { RateWindow } from '../ingress.js';
-import type { ConnectionIdentity, DisconnectReason } from '../lifecycle.js';
-import type { Session } from '../session.js';
+import { principalIdentifier, type ConnectionIdentity, type DisconnectReason } from '../lifecycle.js';
+import type { ConnectionInfo, Session } from '../session.js';
 import { onConnect } from './connect.js';
 import type { ChannelContext, ChannelDeps, ChannelState, Link, Will } from './context.js';
 import { onPubcomp, onPuback, onPubrec, sendPublish, sendPubrel } from './delivery.js';
@@ -35,6 +35,7 @@ export class Channel implements ChannelContext {
   protocolVersion: ProtocolVersion = 4;
   grants: Grants = DENY_ALL;
   session: Session | undefined;
+  connectedAt = 0;
   lastActivity: number;
   keepAliveMs = 0;
   timer: Timer | undefined;
@@ -132,6 +133,18 @@ export class Channel implements ChannelContext {
 
   queueCongested(over: boolean): void {
     this.link.queueCongested?.(over);
+  }
+
+  describe(): ConnectionInfo {
+    return {
+      principal: principalIdentifier(this.deps.principal), transport: this.deps.transport ?? 'mqtt',
+      protocolVersion: this.protocolVersion, address: this.link.remoteAddress, connectedAt: this.connectedAt,
+    };
+  }
+
+  disconnectByOperator(preventWill: boolean): void {
+    if (preventWill) this.will = undefined;
+    this.close(RC.ADMINISTRATIVE_ACTION, 'disconnected by an operator');
   }
 
   takenOver(): void {

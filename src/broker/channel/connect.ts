@@ -101,6 +101,7 @@ export function onConnect(ch: ChannelContext, packet: IConnectPacket): void {
   ch.keepAliveMs = keepAlive * 1000;
   ch.clientId = clientId;
   ch.state = 'connected';
+  ch.connectedAt = ch.deps.clock.now();
   ch.session = session;
   writeConnack(ch, present, keepAlive !== requestedKeepAlive ? keepAlive : undefined, assigned, expiry !== requestedExpiry ? expiry : undefined);
   armKeepAlive(ch);

@@ -38,6 +38,8 @@ export interface ChannelDeps {
   principal: Principal;
   limits: ChannelLimits;
   clock: Clock;
+  /** How the client reached topicd (the console shows it). */
+  transport?: 'mqtt' | 'websocket' | undefined;
   /** AWS lifecycle events; none are published when absent. */
   lifecycle?: LifecycleEvents | undefined;
   /** Told once when the channel is closed, for the transport's bookkeeping. */
@@ -65,6 +67,8 @@ export interface ChannelContext extends SessionChannel {
   /** What this connection may do; known once CONNECT names the client id. */
   grants: Grants;
   session: Session | undefined;
+  /** Epoch ms of the CONNECT. */
+  connectedAt: number;
   /** Epoch ms of the last packet from the client (keep-alive). */
   lastActivity: number;
   keepAliveMs: number;

@@ -67,6 +67,7 @@ function lifecycleReason(reason: number | undefined): DisconnectReason {
     case RC.SERVER_SHUTTING_DOWN: return 'SERVER_INITIATED_DISCONNECT';
     case RC.NOT_AUTHORIZED: return 'AUTH_ERROR';
     case RC.IMPLEMENTATION_SPECIFIC_ERROR: return 'SERVER_ERROR';
+    case RC.ADMINISTRATIVE_ACTION: return 'API_INITIATED_DISCONNECT';
     default: return 'CLIENT_ERROR';
   }
 }
