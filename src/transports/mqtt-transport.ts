@@ -61,7 +61,7 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
       channel.close(RC.IMPLEMENTATION_SPECIFIC_ERROR, 'internal error');
     }
   });
-  parser.on('error', (err: Error) => channel.malformed(err.message));
+  parser.on('error', (err: Error) => channel.malformed(err.message, err));
 
   socket.on('data', (chunk: Buffer) => {
     parser.parse(chunk);
