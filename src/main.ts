@@ -5,7 +5,8 @@
  */
 import { parsePlainAllow, type Config } from './config/config.js';
 import { DATABASE_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from './config/data-files.js';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writePrivateFile } from './config/private-files.js';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -250,7 +251,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       pid: process.pid, endpoint: config.endpoint, region: config.region, accountId, controlUrl,
       httpsPort, mqttPort, alpnPort, mqttPlainPort, wsPort,
     };
-    writeFileSync(runtimePath, `${JSON.stringify(runtime, null, 2)}\n`, { mode: 0o600 });
+    writePrivateFile(runtimePath, `${JSON.stringify(runtime, null, 2)}\n`);
     for (const w of warnings) log.warn(w);
 
     let closing: Promise<void> | undefined;

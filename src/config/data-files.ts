@@ -9,6 +9,8 @@ export const ROOT_KEY_FILE = 'root-CA.key';
 export const SERVER_CERT_FILE = 'server.pem.crt';
 export const SERVER_KEY_FILE = 'server.private.pem.key';
 export const DATABASE_FILE = 'topicd.db';
+/** The key that seals the access keys' secrets in the database (AES-256-GCM), kept beside it; without it they cannot be read. */
+export const SECRETS_KEY_FILE = 'secrets.key';
 /** The admin access key, as an AWS shared-credentials file. */
 export const CREDENTIALS_FILE = 'credentials';
 /** Written while topicd runs, removed when it stops: how the CLI finds it. */

@@ -60,8 +60,9 @@ describe('SqliteStore - file database', () => {
     await reopened.close();
   });
 
-  test('sqlite - migrations are numbered 1, 2, ... in order', () => {
-    assert.deepEqual(MIGRATIONS.map((m) => m.version), MIGRATIONS.map((_, i) => i + 1));
+  test('sqlite - migrations are numbered from 1, in increasing order (numbers may skip: branches reserve theirs)', () => {
+    assert.equal(MIGRATIONS[0]?.version, 1);
+    MIGRATIONS.forEach((m, i) => { if (i > 0) assert.ok(m.version > MIGRATIONS[i - 1]!.version, `migration ${m.version}`); });
   });
 
   test('sqlite - a database at version 3 (an earlier topicd) takes every later migration, and its admin key is marked', async () => {
