@@ -19,6 +19,7 @@ import { LifecycleEvents } from './broker/lifecycle.js';
 import { createControlPlane } from './control/server.js';
 import { TopicdError } from './errors.js';
 import { createLogger } from './observe/logger.js';
+import { rateLimitedErrorLog } from './observe/error-log.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { AccessKeyRegistry, accountIdFor, ensureAdminCredentials } from './registry/access-keys.js';
 import { CaRegistry } from './registry/ca-registry.js';
@@ -102,7 +103,8 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const registry = new Registry({ store, ca, accountId, region: config.region });
     await registry.init();
 
-    const onError = (err: unknown, context: string): void => log.error({ err, context }, 'unexpected error');
+    // Errors met on behalf of clients: rate-limited per kind, so no client can flood the log.
+    const onError = rateLimitedErrorLog(log);
     const caRegistry = new CaRegistry({ store, registry, onError: (err) => onError(err, 'ca-registry') });
     await caRegistry.init();
     const profile = resolveProfile(config.profile, config);
