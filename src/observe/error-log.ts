@@ -4,9 +4,15 @@
  * publish, a store write), rate-limited per kind so that no client can make the log grow faster than a
  * bounded rate (issue 10: one client made 1,291 stack traces a second). Each kind (the `context` the
  * caller names, e.g. `mqtt publish`) may log `perWindow` lines per window; the rest are counted, and
- * one line with their count is logged when the window ends.
+ * one line with their count is logged when the window ends. Every error, logged or not, is also
+ * published on the diagnostics channel `topicd:unexpected-error` ({ err, context }) for whoever watches.
  */
+import { channel } from 'node:diagnostics_channel';
 import type { Logger } from './logger.js';
+
+/** Every unexpected error reported, unlimited: for monitoring and for the fuzz tests, which expect none. */
+export const UNEXPECTED_ERROR_CHANNEL = 'topicd:unexpected-error';
+const unexpectedErrors = channel(UNEXPECTED_ERROR_CHANNEL);
 
 export interface ErrorLogLimits {
   /** Lines per kind per window (default 10). */
@@ -48,6 +54,7 @@ export function rateLimitedErrorLog(log: Logger, limits: Partial<ErrorLogLimits>
   };
 
   return (err, context) => {
+    if (unexpectedErrors.hasSubscribers) unexpectedErrors.publish({ err, context });
     const kind = windows.has(context) || windows.size < maxKinds ? context : OTHER_KINDS;
     let window = windows.get(kind);
     if (window === undefined) {

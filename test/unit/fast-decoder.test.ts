@@ -5,6 +5,8 @@ import type { Packet } from 'mqtt-packet';
 import type { PacketParser } from '../../src/protocol/codec.js';
 import { createFastDecoder } from '../../src/protocol/fast-decoder.js';
 import { checkFrame } from '../../src/protocol/packet-rules.js';
+import { mutateFrame, validFrame } from '../fuzz/mqtt-fuzz.js';
+import { fuzzSeed, Random } from '../fuzz/random.js';
 
 type Event = { packet: Record<string, unknown>; keys: string[] } | { error: string };
 
@@ -278,4 +280,21 @@ describe('fast decoder - malformed input gets mqtt-packet\'s errors', () => {
     assert.equal(payload?.buffer, bytes.buffer);
     assert.equal(payload?.byteOffset, bytes.byteOffset + bytes.length - 7);
   });
+});
+
+describe('fast decoder - fuzz', () => {
+  for (const version of [4, 5] as const) {
+    it(`fast decoder - v${version}: 4,000 mutated frames after a good one, at a random cut, give the strict answer`, (t) => {
+      const seed = fuzzSeed();
+      t.diagnostic(`seed ${seed}`);
+      const rng = new Random(seed);
+      for (let i = 0; i < 4_000; i++) {
+        const stream = Buffer.concat([validFrame(rng, version), mutateFrame(rng, validFrame(rng, version), validFrame(rng, version))]);
+        const cut = rng.int(stream.length + 1);
+        const chunks = [stream.subarray(0, cut), stream.subarray(cut)];
+        assert.deepStrictEqual(untilError(run(createFastDecoder(), chunks, version)), strictReference(stream, version),
+          `FUZZ_SEED=${seed}: ${stream.toString('hex')} cut at ${cut}`);
+      }
+    });
+  }
 });
