@@ -28,7 +28,6 @@ import { DENY_ALL, type Authorizer, type ConnectAttribute, type Grants, type Pri
 import {
   createMessage, encode, encodePublish, encodePublishFor, markDuplicate, type Message, type ProtocolVersion, type PublishProperties, type QoS,
 } from '../protocol/codec.js';
-import { MqttDecodeError } from '../protocol/decode-error.js';
 import { CONNACK_V4, RC, connackCodeV4 } from '../protocol/reason-codes.js';
 import { validateSubscriptionFilter, validateTopicName } from '../protocol/topics.js';
 import type { Broker, WillMessage } from './broker.js';
@@ -146,17 +145,16 @@ export class Channel implements SessionChannel {
   }
 
   /**
-   * The transport says the client's bytes were malformed; a decoder's MqttDecodeError as `cause` says
-   * with which reason code (0x81 Malformed Packet, 0x82 Protocol Error) and whether it was a CONNECT,
-   * which a v5 client then gets as a CONNACK [MQTT-4.13.1]; a 3.1.1 client is closed without one.
+   * The transport says the client's bytes were malformed; `reason` is the v5 code (0x81 unless said),
+   * `connectVersion` the protocol level when the bad packet was the CONNECT: a v5 client then gets a
+   * CONNACK with `reason` [MQTT-4.13.1], a 3.1.1 client is closed without one.
    */
-  malformed(reason: string, cause?: unknown): void {
-    const decoded = cause instanceof MqttDecodeError ? cause : undefined;
-    if (this.state === 'awaiting-connect' && decoded?.connectVersion === 5) {
+  malformed(why: string, reason: number = RC.MALFORMED_PACKET, connectVersion?: number): void {
+    if (this.state === 'awaiting-connect' && connectVersion === 5) {
       this.protocolVersion = 5;
-      return this.refuse(decoded.reasonCode, `malformed CONNECT: ${reason}`);
+      return this.refuse(reason, `malformed CONNECT: ${why}`);
     }
-    this.close(this.state === 'connected' ? decoded?.reasonCode ?? RC.MALFORMED_PACKET : undefined, `malformed packet: ${reason}`);
+    this.close(this.state === 'connected' ? reason : undefined, `malformed packet: ${why}`);
   }
 
   /**

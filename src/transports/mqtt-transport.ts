@@ -11,6 +11,7 @@ import { Channel } from '../broker/channel.js';
 import type { ChannelLimits } from '../broker/limits.js';
 import type { LifecycleEvents } from '../broker/lifecycle.js';
 import type { Packet } from '../protocol/codec.js';
+import { MqttDecodeError } from '../protocol/decode-error.js';
 import { createFastDecoder } from '../protocol/fast-decoder.js';
 import { RC } from '../protocol/reason-codes.js';
 import type { Durability } from '../store/store.js';
@@ -61,7 +62,11 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
       channel.close(RC.IMPLEMENTATION_SPECIFIC_ERROR, 'internal error');
     }
   });
-  parser.on('error', (err: Error) => channel.malformed(err.message, err));
+  parser.on('error', (err: Error) => {
+    // The decoder's errors say how to answer: 0x81 or 0x82, and a CONNACK when the bad packet was a v5 CONNECT.
+    const decoded = err instanceof MqttDecodeError ? err : undefined;
+    channel.malformed(err.message, decoded?.reasonCode, decoded?.connectVersion);
+  });
 
   socket.on('data', (chunk: Buffer) => {
     parser.parse(chunk);
