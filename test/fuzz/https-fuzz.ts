@@ -9,6 +9,9 @@ import { connect as tlsConnect, type SecureContext } from 'node:tls';
 import { mutateBytes } from './mutate.js';
 import type { Random } from './random.js';
 
+/** How long a TLS handshake may take on a loaded machine before the exchange is given up. */
+const HANDSHAKE_MS = 5_000;
+
 export interface HttpsFuzzStats {
   connections: number;
   requests: number;
@@ -129,7 +132,7 @@ function exchange(rng: Random, target: HttpsFuzzTarget, input: Buffer, expected:
       resolve(Buffer.concat(chunks));
     };
     // An incomplete request waits for bytes that never come: the answers so far are what counts.
-    let timer = setTimeout(finish, 400);
+    let timer = setTimeout(finish, HANDSHAKE_MS);
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       if ((Buffer.concat(chunks).toString('latin1').match(/HTTP\/1\.[01] [2-5]\d\d /g)?.length ?? 0) >= expected) {
@@ -140,6 +143,8 @@ function exchange(rng: Random, target: HttpsFuzzTarget, input: Buffer, expected:
     socket.on('close', finish);
     socket.on('error', () => undefined);
     socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, 400);
       let at = 0;
       while (at < input.length) {
         const end = rng.chance(0.6) ? input.length : Math.min(input.length, at + rng.range(1, 256));

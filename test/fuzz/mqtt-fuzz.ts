@@ -11,6 +11,9 @@ import mqttPacket, { type Packet } from 'mqtt-packet';
 import { mutateBytes, truncate } from './mutate.js';
 import type { Random } from './random.js';
 
+/** How long a TLS handshake may take on a loaded machine before the exchange is given up. */
+const HANDSHAKE_MS = 5_000;
+
 export interface MqttFuzzStats {
   connections: number;
   frames: number;
@@ -220,7 +223,8 @@ function exchange(rng: Random, target: MqttFuzzTarget, input: Buffer): Promise<{
       socket.destroy();
       resolve({ bytes: Buffer.concat(chunks), closed });
     };
-    const timer = setTimeout(finish, 250);
+    // The answer's wait starts once the bytes are out; the handshake gets its own bound.
+    let timer = setTimeout(finish, HANDSHAKE_MS);
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       // the PINGRESP that ends the exchange (or another packet ending in d0 00: one more read costs nothing)
@@ -229,6 +233,8 @@ function exchange(rng: Random, target: MqttFuzzTarget, input: Buffer): Promise<{
     socket.on('close', () => { closed = true; finish(); });
     socket.on('error', () => undefined);
     socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, 250);
       let at = 0;
       while (at < input.length) {
         const end = rng.chance(0.5) ? input.length : Math.min(input.length, at + rng.range(1, 64));
