@@ -35,7 +35,7 @@ import mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import type { PacketParser } from './codec.js';
 import { MqttDecodeError } from './decode-error.js';
-import { checkFrame, isMqttString } from './packet-rules.js';
+import { checkFrame, connectVersionOf, isMqttString } from './packet-rules.js';
 
 const PUBLISH = 3;
 const PUBACK = 4;
@@ -288,7 +288,7 @@ class FastDecoder implements PacketParser {
       // mqtt-packet is not written for hostile input everywhere: what it throws on is malformed too.
       error ??= err instanceof Error ? err : new Error(String(err));
     }
-    const connectVersion = (buf[off]! >> 4) === 1 ? connectLevel(bytes, headerLength) : undefined;
+    const connectVersion = (buf[off]! >> 4) === 1 ? connectVersionOf(buf, off + headerLength, end) : undefined;
     if (error !== undefined) return this.fail(new MqttDecodeError('MQTT_MALFORMED_PACKET', error.message, { cause: error, connectVersion }));
     if (packet === undefined) return this.fail(new MqttDecodeError('MQTT_MALFORMED_PACKET', 'Packet too short', { connectVersion }));
     const broken = checkFrame(buf, off, off + headerLength, end, this.settings.protocolVersion ?? 4);
@@ -403,10 +403,3 @@ class FastDecoder implements PacketParser {
 }
 
 const isFast = (type: number): boolean => type === PUBLISH || type === PINGREQ || (type >= PUBACK && type <= PUBCOMP);
-
-/** The protocol level a CONNECT frame names, when its bytes get that far. */
-function connectLevel(frame: Buffer, headerLength: number): number | undefined {
-  if (frame.length < headerLength + 2) return undefined;
-  const level = frame[headerLength + 2 + frame.readUInt16BE(headerLength)];
-  return level === 5 ? 5 : level === 3 || level === 4 ? 4 : undefined;
-}

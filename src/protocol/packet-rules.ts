@@ -186,14 +186,23 @@ export function checkFrame(buf: Buffer, start: number, bodyStart: number, end: n
   }
 }
 
+/**
+ * The version a CONNECT whose body is buf[bodyStart, end) speaks: 5, 4 (levels 3 and 4), or undefined
+ * when its bytes do not get that far or name another level.
+ */
+export function connectVersionOf(buf: Buffer, bodyStart: number, end: number): 4 | 5 | undefined {
+  if (bodyStart + 2 > end) return undefined;
+  const at = bodyStart + 2 + buf.readUInt16BE(bodyStart);
+  const level = at < end ? buf[at] : undefined;
+  return level === 5 ? 5 : level === 3 || level === 4 ? 4 : undefined;
+}
+
 /** [MQTT-3.1] CONNECT: its strings, and in v5 its properties and its will's. */
 function checkConnect(buf: Buffer, bodyStart: number, end: number): undefined {
   // The protocol name and level are mqtt-packet's to check; a level topicd does not speak is the channel's to answer.
-  const nameLength = bodyStart + 2 <= end ? buf.readUInt16BE(bodyStart) : 0;
-  const level = buf[bodyStart + 2 + nameLength];
-  if (level !== 3 && level !== 4 && level !== 5) return undefined;
-  const version = level === 5 ? 5 : 4;
-  const r = new Cursor(buf, bodyStart + 3 + nameLength, end, version);
+  const version = connectVersionOf(buf, bodyStart, end);
+  if (version === undefined) return undefined;
+  const r = new Cursor(buf, bodyStart + 3 + buf.readUInt16BE(bodyStart), end, version);
   const flags = r.byte('the connect flags');
   r.uint16('the keep alive');
   if (version === 5) properties(r, CONNECT);
