@@ -4,9 +4,8 @@
  * listeners and the control plane from one Config, and hands back a handle. `topicd start` (src/cli)
  * and the tests call startTopicd; nothing else names a concrete backend.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { principalKey } from './auth/authorizer.js';
 import { PolicyAuthorizer } from './auth/policy-authorizer.js';
 import { banner } from './banner.js';
 import { publishCertificateRegistered } from './broker/certificate-events.js';
@@ -14,16 +13,17 @@ import { SYSTEM_CLOCK } from './broker/clock.js';
 import { startBrokerCore } from './broker/core.js';
 import { describeProfile, resolveProfile } from './broker/profile.js';
 import { parsePlainAllow, type Config } from './config/config.js';
-import { DATABASE_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from './config/data-files.js';
+import { DATABASE_FILE, ROOT_CA_FILE, writeRuntime } from './config/data-files.js';
 import { listenControlPlane } from './control/listen.js';
 import { createBrokerConsoleData } from './console/broker-console-data.js';
 import { createControlPlane } from './control/server.js';
+import { rateLimitedErrorLog } from './observe/error-log.js';
 import { createLogger } from './observe/logger.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { openRegistries } from './registry/registries.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
-import { ConnectionIndex } from './transports/connection-index.js';
 import { startDataPlane, type DataPlanePorts } from './transports/data-plane.js';
+import { watchRevocations } from './transports/revocations.js';
 
 export { CREDENTIALS_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from './config/data-files.js';
 
@@ -49,7 +49,8 @@ export interface RunningTopicd {
 
 export async function startTopicd(config: Config): Promise<RunningTopicd> {
   const log = createLogger(config.logLevel);
-  const onError = (err: unknown, context: string): void => log.error({ err, context }, 'unexpected error');
+  // Errors met on behalf of clients: rate-limited per kind, so no client can flood the log.
+  const onError = rateLimitedErrorLog(log);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = SqliteStore.open(join(config.dataDir, DATABASE_FILE));
   const closers: Array<() => Promise<void>> = [() => store.close()];
@@ -70,12 +71,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       accessKeyIsAdmin: (id) => id === credentials.accessKeyId,
     });
 
-    // Registry changes reach live connections: a certificate that leaves ACTIVE or a deleted key
-    // cuts them at once; a policy, attachment or thing change is swept within a second.
-    const connections = new ConnectionIndex();
-    registry.onCertificateChange(({ certificateId, status }) => status !== 'ACTIVE' && connections.closeAll(certificateId, 'certificate-inactive'));
-    regs.accessKeys.onChange(({ accessKeyId, deleted }) => deleted && connections.closeAll(principalKey({ kind: 'access-key', accessKeyId, sourceIp: '' }), 'access-key-deleted'));
-    registry.authorization.onChange(() => connections.scheduleSweep());
+    const connections = watchRevocations(registry, regs.accessKeys);
 
     const door = { gate: core.gate, authorizer, connections, durability: store, onError };
     const dataPlane = await startDataPlane({ ...config, mqttPlainAllow: parsePlainAllow(config.mqttPlainAllow)! }, {
@@ -108,13 +104,10 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
 
     const ports: ListenerPorts = { ...dataPlane.ports, control: controlPort };
     const caPath = join(config.dataDir, ROOT_CA_FILE);
-    const runtimePath = join(config.dataDir, RUNTIME_FILE);
-    const runtime: RuntimeInfo = {
+    closers.push(writeRuntime(config.dataDir, {
       pid: process.pid, endpoint: config.endpoint, region: config.region, accountId, controlUrl,
       httpsPort: ports.https, mqttPort: ports.mqtt, alpnPort: ports.alpn, mqttPlainPort: ports.mqttPlain, wsPort: ports.ws,
-    };
-    writeFileSync(runtimePath, `${JSON.stringify(runtime, null, 2)}\n`, { mode: 0o600 });
-    closers.push(async () => rmSync(runtimePath, { force: true }));
+    }));
     for (const w of dataPlane.warnings) log.warn(w);
 
     let closing: Promise<void> | undefined;

@@ -22,6 +22,7 @@ import { certificateIdOf } from './certificate-id.js';
 import type { CertificateAuthorityApi, IssuedCertificate, IssuedKeysAndCertificate } from './types.js';
 import { x509 } from './x509.js';
 import { ROOT_CA_FILE, ROOT_KEY_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE } from '../config/data-files.js';
+import { keepPrivate } from '../config/private-files.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -164,6 +165,8 @@ export class CertificateAuthority implements CertificateAuthorityApi {
     }
     let keyPem: string;
     if (hasKey) {
+      // A key an older topicd (or a copy) left readable to others is made private again.
+      keepPrivate(keyPath);
       keyPem = readFileSync(keyPath, 'utf8');
     } else {
       const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
@@ -220,7 +223,10 @@ export class CertificateAuthority implements CertificateAuthorityApi {
     const keyPath = join(this.dataDir, SERVER_KEY_FILE);
     const sans = serverSans(endpoint);
     const existing = this.readUsableServerCertificate(certPath, keyPath, sans);
-    if (existing) return existing;
+    if (existing) {
+      keepPrivate(keyPath);
+      return existing;
+    }
 
     const { publicKey, privateKey } = await generateKeyPairAsync('ec', {
       namedCurve: 'prime256v1',

@@ -17,20 +17,25 @@
  *   then `messageId`, `properties`, `reasonCode` when it would set them), the payload a view of the
  *   socket's chunk when the packet lies inside one chunk (as `bl` slices it), a copy otherwise;
  * - every frame this decoder does not decode (another type, v5 properties it does not know, a duplicate
- *   property, a reason code mqtt-packet refuses, any field that runs past the packet's end) goes whole
- *   to mqtt-packet, so its errors and its objects are mqtt-packet's own. Such a frame is fed alone: where
- *   mqtt-packet would read past a packet's end into the next one's bytes (its reads are bounded by its
- *   buffer, not the packet, so the result depends on how the bytes were chunked), it sees the packet as
- *   if it ended its chunk;
+ *   property, a reason code mqtt-packet refuses, any field that runs past the packet's end, a string or
+ *   packet id that breaks a rule) goes whole to mqtt-packet, so its errors and its objects are
+ *   mqtt-packet's own. Such a frame is buffered whole and fed alone: where mqtt-packet would read past a
+ *   packet's end into the next one's bytes (its reads are bounded by its buffer, not the packet, so the
+ *   result depends on how the bytes were chunked), it sees the packet as if it ended its chunk;
+ * - a packet mqtt-packet accepts is then held to packet-rules.ts (UTF-8, packet ids, v5 properties),
+ *   which mqtt-packet does not check; the packets decoded here meet those rules by construction (a frame
+ *   that may not goes to mqtt-packet), so both roads give one answer;
  * - the first byte and the remaining length are checked as mqtt-packet checks them, at the same byte:
  *   a bad one goes to mqtt-packet at once for its error; `packet.length` holds the remaining length of
  *   an unfinished packet, so the transport refuses an oversized packet before buffering it, as before;
- * - after an error the rest of the chunk is dropped and the next chunk starts a new packet, as
- *   mqtt-packet does.
+ * - every error is an MqttDecodeError (mqtt-packet's keep their message); after one the rest of the
+ *   chunk is dropped and the next chunk starts a new packet, as mqtt-packet does.
  */
 import mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import type { PacketParser } from './codec.js';
+import { MqttDecodeError } from './decode-error.js';
+import { checkFrame, connectVersionOf, isMqttString } from './packet-rules.js';
 
 const PUBLISH = 3;
 const PUBACK = 4;
@@ -108,9 +113,11 @@ class BodyReader {
     throw FALL_BACK;
   }
 
+  /** A string that meets [MQTT-1.5.4-1] and [MQTT-1.5.4-2]; one that does not is mqtt-packet's and packet-rules' to refuse. */
   string(): string {
     const length = this.uint16();
     this.need(length);
+    if (!isMqttString(this.buf, this.pos, this.pos + length)) throw FALL_BACK;
     const s = this.buf.toString('utf8', this.pos, this.pos + length);
     this.pos += length;
     return s;
@@ -154,10 +161,6 @@ class FastDecoder implements PacketParser {
   private frameLength = -1;
   private headerLength = 0;
 
-  /** mqtt-packet's parser, created for a frame it decodes and dropped after it (idle connections keep none). */
-  private slow: ReturnType<typeof mqttPacket.parser> | undefined;
-  /** Bytes of the current mqtt-packet frame not yet fed to it. */
-  private slowRemaining = 0;
   private failed = false;
 
   on(event: 'packet', listener: (packet: Packet) => void): unknown;
@@ -172,13 +175,7 @@ class FastDecoder implements PacketParser {
     this.failed = false;
     let buf = chunk;
     let off = 0;
-    if (this.slowRemaining > 0) {
-      const n = Math.min(this.slowRemaining, chunk.length);
-      off = n;
-      this.feedSlow(chunk.subarray(0, n), this.slowRemaining - n);
-      if (this.failed) return this.dropAll();
-      if (this.slowRemaining > 0) return 0;
-    } else if (this.parts !== undefined) {
+    if (this.parts !== undefined) {
       if (this.frameLength < 0) {
         // a fixed header split across chunks: rare (a few bytes per chunk boundary)
         this.parts.push(chunk);
@@ -215,7 +212,7 @@ class FastDecoder implements PacketParser {
       const required = REQUIRED_FLAGS[type];
       // mqtt-packet refuses bad flag bits and QoS 3 on the first byte, before the length.
       if ((required !== undefined && (first & 0x0f) !== required) || ((first >> 1) & 3) === 3) {
-        this.feedSlow(buf.subarray(off, off + 1), 0);
+        this.decodeSlow(buf.subarray(off, off + 1), 0, 0, 1);
         return this.dropAll();
       }
       // [MQTT-2.2.3] Remaining Length
@@ -235,22 +232,13 @@ class FastDecoder implements PacketParser {
       if (!done) {
         if (at - off > 4) {
           // four length bytes and still not done: mqtt-packet's 'Invalid variable byte integer'
-          this.feedSlow(buf.subarray(off, at), 0);
+          this.decodeSlow(buf.subarray(off, at), 0, 0, at - off);
           return this.dropAll();
         }
         return this.keep(buf, off, -1, 0);
       }
       const headerLength = at - off;
       const frameEnd = at + remaining;
-      if (!isFast(type)) {
-        const end = Math.min(frameEnd, length);
-        this.packet.length = remaining;
-        this.feedSlow(buf.subarray(off, end), frameEnd - end);
-        if (this.failed) return this.dropAll();
-        if (this.slowRemaining > 0) return 0;
-        off = end;
-        continue;
-      }
       if (frameEnd > length) return this.keep(buf, off, headerLength + remaining, headerLength);
       this.decodeFrame(buf, off, headerLength, frameEnd);
       if (this.failed) return this.dropAll();
@@ -274,34 +262,44 @@ class FastDecoder implements PacketParser {
     this.parts = undefined;
     this.partsLength = 0;
     this.frameLength = -1;
-    this.slowRemaining = 0;
-    this.slow = undefined;
     this.packet.length = -1;
     return 0;
   }
 
-  /** Feeds bytes of the current frame to mqtt-packet; `left` is how many of the frame's bytes are still to come. */
-  private feedSlow(bytes: Buffer, left: number): void {
-    if (this.slow === undefined) {
-      const slow = mqttPacket.parser(this.settings);
-      slow.on('packet', (packet: Packet) => this.onPacket(packet));
-      slow.on('error', (err: Error) => {
-        this.failed = true;
-        this.onError(err);
-      });
-      this.slow = slow;
-    }
-    this.slow.parse(bytes);
-    this.slowRemaining = left;
-    if (left === 0) {
-      this.slow = undefined;
-      this.packet.length = -1;
-    }
+  private fail(err: MqttDecodeError): void {
+    this.failed = true;
+    this.onError(err);
   }
 
-  /** Decodes the frame buf[off, end) whose fixed header is headerLength bytes; hot-path types only. */
+  /**
+   * Decodes the frame buf[off, end) (or the bad fixed header that ends at `end`) with a fresh mqtt-packet
+   * parser (idle connections keep none), then holds what it gives to packet-rules.
+   */
+  private decodeSlow(buf: Buffer, off: number, headerLength: number, end: number): void {
+    const bytes = buf.subarray(off, end);
+    let packet: Packet | undefined;
+    let error: Error | undefined;
+    const slow = mqttPacket.parser({ ...this.settings });
+    slow.on('packet', (p: Packet) => { packet ??= p; });
+    slow.on('error', (err: Error) => { error ??= err; });
+    try {
+      slow.parse(bytes);
+    } catch (err) {
+      // mqtt-packet is not written for hostile input everywhere: what it throws on is malformed too.
+      error ??= err instanceof Error ? err : new Error(String(err));
+    }
+    const connectVersion = (buf[off]! >> 4) === 1 ? connectVersionOf(buf, off + headerLength, end) : undefined;
+    if (error !== undefined) return this.fail(new MqttDecodeError('MQTT_MALFORMED_PACKET', error.message, { cause: error, connectVersion }));
+    if (packet === undefined) return this.fail(new MqttDecodeError('MQTT_MALFORMED_PACKET', 'Packet too short', { connectVersion }));
+    const broken = checkFrame(buf, off, off + headerLength, end, this.settings.protocolVersion ?? 4);
+    if (broken !== undefined) return this.fail(broken);
+    this.onPacket(packet);
+  }
+
+  /** Decodes the frame buf[off, end) whose fixed header is headerLength bytes. */
   private decodeFrame(buf: Buffer, off: number, headerLength: number, end: number): void {
     const first = buf[off]!;
+    if (!isFast(first >> 4)) return this.decodeSlow(buf, off, headerLength, end);
     const r = reader;
     r.buf = buf;
     r.pos = off + headerLength;
@@ -312,8 +310,7 @@ class FastDecoder implements PacketParser {
     } catch (err) {
       if (err !== FALL_BACK) throw err;
       r.buf = EMPTY;
-      this.feedSlow(buf.subarray(off, end), 0);
-      return;
+      return this.decodeSlow(buf, off, headerLength, end);
     }
     r.buf = EMPTY;
     this.onPacket(packet);
@@ -329,7 +326,11 @@ class FastDecoder implements PacketParser {
       const packet: Record<string, unknown> = {
         cmd: 'publish', retain: (first & 1) !== 0, qos, dup: (first & 8) !== 0, length, topic: r.string(), payload: null,
       };
-      if (qos > 0) packet.messageId = r.uint16();
+      if (qos > 0) {
+        packet.messageId = r.uint16();
+        // [MQTT-2.2.1-3] packet id 0: packet-rules' to refuse
+        if (packet.messageId === 0) throw FALL_BACK;
+      }
       if (v5) {
         const properties = this.properties();
         if (properties !== undefined) packet.properties = properties;
@@ -362,6 +363,7 @@ class FastDecoder implements PacketParser {
     const length = r.varint();
     if (length === 0) return undefined;
     const end = r.pos + length;
+    if (end > r.end) throw FALL_BACK;
     const result: Properties = {};
     let any = false;
     // mqtt-packet reads while before the end, and lets the last property run past it.
@@ -369,6 +371,8 @@ class FastDecoder implements PacketParser {
       const known = PUBLISH_PROPERTIES.get(r.byte());
       if (known === undefined) throw FALL_BACK;
       const [name, type] = known;
+      // [MQTT-3.3.4-6] a client's PUBLISH carries no Subscription Identifier: packet-rules' to refuse
+      if (name === 'subscriptionIdentifier') throw FALL_BACK;
       any = true;
       if (type === 'pair') {
         const users = (result.userProperties ??= Object.create(null)) as Record<string, string | string[]>;
@@ -392,6 +396,8 @@ class FastDecoder implements PacketParser {
               : type === 'string' ? r.string()
                 : r.binary();
     }
+    // A property running past the property length: mqtt-packet reads on, packet-rules refuses it.
+    if (r.pos !== end) throw FALL_BACK;
     return any ? result : undefined;
   }
 }

@@ -7,11 +7,12 @@
  * listeners of each deletion so the holders of live connections can drop that key at once.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidRequest, notFound } from '../errors.js';
 import type { AccessKeyRow, AccessKeyStore, Store } from '../store/store.js';
 import { CREDENTIALS_FILE } from '../config/data-files.js';
+import { keepPrivate, writePrivateFile } from '../config/private-files.js';
 
 export { CREDENTIALS_FILE };
 const META_ACCOUNT_ID = 'accountId';
@@ -56,12 +57,9 @@ export async function ensureAdminCredentials(store: Store, dataDir: string): Pro
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, CREDENTIALS_FILE);
   const text = credentialsText(key.accessKeyId, key.secretAccessKey);
-  if (readIfExists(path) !== text) {
-    // A new file renamed over the old: the secret is never readable through an old file's looser mode.
-    const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, text, { mode: 0o600 });
-    renameSync(temp, path);
-  }
+  // A new file renamed over the old: the secret is never readable through an old file's looser mode.
+  if (readIfExists(path) !== text) writePrivateFile(path, text);
+  else keepPrivate(path);
   return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, path };
 }
 

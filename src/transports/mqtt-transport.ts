@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { principalKey, type Principal } from '../auth/authorizer.js';
 import { Channel, type ChannelDeps } from '../broker/channel/channel.js';
 import type { Packet } from '../protocol/codec.js';
+import { MqttDecodeError } from '../protocol/decode-error.js';
 import { createFastDecoder } from '../protocol/fast-decoder.js';
 import { RC } from '../protocol/reason-codes.js';
 import type { Durability } from '../store/store.js';
@@ -59,7 +60,11 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
       channel.close(RC.IMPLEMENTATION_SPECIFIC_ERROR, 'internal error');
     }
   });
-  parser.on('error', (err: Error) => channel.malformed(err.message));
+  parser.on('error', (err: Error) => {
+    // The decoder's errors say how to answer: 0x81 or 0x82, and a CONNACK when the bad packet was a v5 CONNECT.
+    const decoded = err instanceof MqttDecodeError ? err : undefined;
+    channel.malformed(err.message, decoded?.reasonCode, decoded?.connectVersion);
+  });
 
   socket.on('data', (chunk: Buffer) => {
     // What this chunk's messages congest holds this socket back (flow-control.ts).

@@ -19,7 +19,7 @@ import type { Timer } from '../clock.js';
 import { RateWindow } from '../ingress.js';
 import { principalIdentifier, type ConnectionIdentity, type DisconnectReason } from '../lifecycle.js';
 import type { ConnectionInfo, Session } from '../session.js';
-import { onConnect } from './connect.js';
+import { onConnect, refuse } from './connect.js';
 import type { ChannelContext, ChannelDeps, ChannelState, Link, Will } from './context.js';
 import { onPubcomp, onPuback, onPubrec, sendPublish, sendPubrel } from './delivery.js';
 import { close, finish, onDisconnect } from './disconnect.js';
@@ -94,8 +94,16 @@ export class Channel implements ChannelContext {
     return this.state !== 'connected' || this.grants.connect();
   }
 
-  /** The transport says the client's bytes were malformed; `reason` is the v5 code (0x81 unless said). */
-  malformed(why: string, reason: number = RC.MALFORMED_PACKET): void {
+  /**
+   * The transport says the client's bytes were malformed; `reason` is the v5 code (0x81 Malformed
+   * Packet unless said, 0x82 Protocol Error). A v5 CONNECT that breaks the rules is answered with a
+   * CONNACK carrying the code [MQTT-4.13.1-1]; once connected, a DISCONNECT.
+   */
+  malformed(why: string, reason: number = RC.MALFORMED_PACKET, connectVersion?: number): void {
+    if (this.state === 'awaiting-connect' && connectVersion === 5) {
+      this.protocolVersion = 5;
+      return refuse(this, reason, `malformed CONNECT: ${why}`);
+    }
     this.close(this.state === 'connected' ? reason : undefined, `malformed packet: ${why}`);
   }
 

@@ -7,10 +7,21 @@
  * Numbers only grow, but need not be consecutive: branches developed side by side reserve their
  * numbers, and the runner applies every entry above the database's `user_version`, in order.
  */
+import type { Database as Db } from 'better-sqlite3';
+
+/** What a migration's code may need besides the database. */
+export interface MigrationContext {
+  /** Seals a secret for its row (store/secret-sealer.ts). */
+  seal(plain: string, rowKey: string): string;
+}
 
 export interface Migration {
   version: number;
   sql: string;
+  /** Code run after `sql`, in the same transaction: for rewrites SQL cannot make. */
+  run?: (db: Db, context: MigrationContext) => void;
+  /** It overwrites secrets: the database is vacuumed and the WAL truncated after it, so the old bytes are left nowhere in the files. */
+  scrubs?: boolean;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -232,5 +243,18 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (thing_name, shadow_name)
       ) STRICT, WITHOUT ROWID;
     `,
+  },
+  {
+    version: 30,
+    sql: `
+      -- Access key secrets are stored sealed (AES-256-GCM under DATA/secrets.key), never in plain text.
+      ALTER TABLE access_keys RENAME COLUMN secret_access_key TO sealed_secret;
+    `,
+    run: (db, context) => {
+      const rows = db.prepare<[], { access_key_id: string; sealed_secret: string }>('SELECT access_key_id, sealed_secret FROM access_keys').all();
+      const update = db.prepare<[string, string]>('UPDATE access_keys SET sealed_secret = ? WHERE access_key_id = ?');
+      for (const row of rows) update.run(context.seal(row.sealed_secret, row.access_key_id), row.access_key_id);
+    },
+    scrubs: true,
   },
 ];
