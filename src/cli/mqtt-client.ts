@@ -27,6 +27,11 @@ import { DEFAULT_ENDPOINT, DEFAULT_MQTT_PORT, type ConnectOptions, type PubOptio
 import { stderrLine } from './output.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/** node's codes for a server certificate that does not verify against the CA we were given. */
+const SERVER_NOT_TRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 const PUBLISH_TIMEOUT_MS = 10_000;
 
 /** What the server last said before it closed the connection, so the error line can name it. */
@@ -166,10 +171,10 @@ async function connect(options: ConnectOptions, globals: GlobalOptions): Promise
     };
     const onError = (err: Error): void => {
       const reasonString = connack?.cmd === 'connack' ? connack.properties?.reasonString : undefined;
-      fail(withReason(describeConnectError(err), reasonString));
+      fail(withReason(describeConnectError(err, clientOptions.clientId), reasonString));
     };
-    // No CONNACK and no TLS error: the server dropped the connection (AWS's answer to a refused Connect).
-    const onClose = (): void => fail(`${closedBecause(lastWord)} before CONNACK (is the certificate ACTIVE, and may it connect as ${clientOptions.clientId}?)`);
+    // No CONNACK and no error: topicd (as AWS) ends the TLS connection of a certificate it does not know.
+    const onClose = (): void => fail(`${closedBecause(lastWord)} before CONNACK (the certificate was not accepted: is it registered with this topicd, or issued by a CA registered with it?)`);
     const timer = setTimeout(() => fail(`no CONNACK within ${CONNECT_TIMEOUT_MS / 1000}s`), CONNECT_TIMEOUT_MS + 1_000);
     const cleanup = (): void => {
       clearTimeout(timer);
@@ -180,12 +185,21 @@ async function connect(options: ConnectOptions, globals: GlobalOptions): Promise
   return { client, url, lastWord };
 }
 
-function describeConnectError(err: Error): string {
+function describeConnectError(err: Error, clientId: string | undefined): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED') return 'connection refused (is topicd running, and is this its MQTT port? --endpoint HOST:PORT names another)';
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'the server ended the TLS handshake (is the certificate ACTIVE and issued by a CA this server trusts?)';
   if (typeof code === 'string' && code.startsWith('ERR_SSL_')) return `TLS refused: ${err.message.split('\n')[0] ?? code}`;
-  if (typeof code === 'number') return `CONNACK refused: ${err.message}`;
+  if (typeof code === 'string' && SERVER_NOT_TRUSTED.has(code)) {
+    return `TLS: the server's certificate is not trusted: ${err.message.split('\n')[0] ?? code} (is root-CA.pem this server's root CA, and --endpoint its name?)`;
+  }
+  if (typeof code === 'number') {
+    // MQTT.js: "Connection refused: Not authorized"; a v5 code is named as the spec names it.
+    const what = code >= 0x80 ? `CONNACK ${reasonName(code)}` : `CONNACK return code ${code} (${err.message.replace(/^Connection refused: /, '').toLowerCase()})`;
+    const hint = code === RC.NOT_AUTHORIZED || code === 5 || code === RC.CLIENT_IDENTIFIER_NOT_VALID || code === 2
+      ? ` (is the certificate ACTIVE, and may it connect as ${clientId ?? 'this client id'}? \`topicd policy test --action connect\` tells)` : '';
+    return `refused with ${what}${hint}`;
+  }
   if (err.message === 'connack timeout') return `no CONNACK within ${CONNECT_TIMEOUT_MS / 1000}s (is this an MQTT port?)`;
   return err.message.split('\n')[0] ?? String(err);
 }
@@ -220,7 +234,7 @@ export async function subscribe(filters: string[], options: SubOptions, globals:
       client.end(true);
       reject(new CliError(`connection to ${url} lost: ${why}`));
     };
-    client.on('error', (err) => lost(describeConnectError(err)));
+    client.on('error', (err) => lost(describeConnectError(err, undefined)));
     client.on('close', () => lost(closedBecause(lastWord)));
   });
   // It may reject before anyone awaits it (a refused SUBSCRIBE ends the connection); mark it handled.
@@ -277,7 +291,7 @@ export async function publish(topic: string, message: string, options: PubOption
 }
 
 function publishAccepted(client: MqttClient, topic: string, payload: Buffer, options: PubOptions, lastWord: LastWord): Promise<void> {
-  const allowedHint = `may this certificate publish${options.retain ? ' retained messages' : ''} to ${topic}? \`topicd policy test\` tells`;
+  const policyHint = `may this certificate publish${options.retain ? ' retained messages' : ''} to ${topic}? \`topicd policy test --action publish\` tells`;
   return new Promise<void>((resolve, reject) => {
     const settle = (err?: Error): void => {
       clearTimeout(timer);
@@ -286,7 +300,13 @@ function publishAccepted(client: MqttClient, topic: string, payload: Buffer, opt
       else resolve();
     };
     const timer = setTimeout(() => settle(new Error(`no ${options.qos === 1 ? 'PUBACK' : 'PINGRESP'} within ${PUBLISH_TIMEOUT_MS / 1000}s`)), PUBLISH_TIMEOUT_MS);
-    const onClose = (): void => settle(new Error(`${closedBecause(lastWord)} (${allowedHint})`));
+    const onClose = (): void => {
+      const code = lastWord.disconnect?.reasonCode;
+      // A 3.1.1 server refuses a publish by closing the connection, without saying why.
+      const hint = code === undefined ? ` (how MQTT 3.1.1 refuses a publish: is the topic valid, and ${policyHint}; --mqtt-version 5 gets a reason code)`
+        : code === RC.NOT_AUTHORIZED ? ` (${policyHint})` : '';
+      settle(new Error(`${closedBecause(lastWord)}${hint}`));
+    };
     const onPacket = (packet: Packet): void => {
       if (packet.cmd === 'pingresp') settle();
     };
@@ -296,7 +316,10 @@ function publishAccepted(client: MqttClient, topic: string, payload: Buffer, opt
         const code = (err as { code?: unknown }).code;
         const reasonString = packet?.cmd === 'puback' ? packet.properties?.reasonString : undefined;
         // v5: PUBACK with a reason code of 0x80 or more [MQTT-3.4.2.1].
-        if (typeof code === 'number') return settle(new Error(`${withReason(`refused with PUBACK ${reasonName(code)}`, reasonString)} (${allowedHint})`));
+        if (typeof code === 'number') {
+          const hint = code === RC.NOT_AUTHORIZED ? ` (${policyHint})` : '';
+          return settle(new Error(`${withReason(`refused with PUBACK ${reasonName(code)}`, reasonString)}${hint}`));
+        }
         return settle(err);
       }
       if (options.qos === 1) return settle();
