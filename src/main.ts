@@ -17,6 +17,7 @@ import { publishCertificateRegistered } from './broker/certificate-events.js';
 import { LifecycleEvents } from './broker/lifecycle.js';
 import { createControlPlane } from './control/server.js';
 import { TopicdError } from './errors.js';
+import { denialLogger } from './observe/denial-log.js';
 import { createLogger } from './observe/logger.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { AccessKeyRegistry, accountIdFor, ensureAdminCredentials } from './registry/access-keys.js';
@@ -127,6 +128,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       certificateActive: (id) => registry.certificateStatus(id) === 'ACTIVE',
       accessKeyExists: (id) => accessKeyIds.has(id),
       accessKeyIsAdmin: (id) => id === credentials.accessKeyId,
+      onDenied: denialLogger(log.child({ part: 'auth' })),
     });
     const connections = new ConnectionIndex();
     registry.onCertificateChange(({ certificateId, status }) => {
@@ -218,7 +220,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       opened.push(() => closeServer(alpnListener));
     } catch (err) {
       // AWS clients mostly use 8443/8883; a missing 443 (no privileges) should not stop a laptop setup.
-      warnings.push(`warning: ${(err as Error).message}; ALPN clients (x-amzn-http-ca, x-amzn-mqtt-ca, MQTT over WSS) cannot connect`);
+      warnings.push(`warning: ${(err as Error).message}; ALPN clients (x-amzn-http-ca, x-amzn-mqtt-ca, MQTT over WSS) cannot connect. To serve them: another port, \`--alpn-port 8444\`${(err as Error).message.includes('permission denied') ? ', or let node bind port 443: `sudo setcap cap_net_bind_service=+ep $(command -v node)`' : ''}`);
     }
 
     const control = await createControlPlane({
