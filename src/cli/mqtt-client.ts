@@ -5,8 +5,8 @@
  * one of them runs (cli/mqtt-commands defines them).
  *
  * It needs no data dir: the certificate folder holds the CA, and the server is --endpoint, else the
- * running topicd's (DATA/runtime.json), else localhost:8883; so it works from inside the folder
- * (`cd my-device && topicd pub ... --certs .`). Every way a message can fail to be accepted ends in
+ * running topicd's (DATA/runtime.json, ./data found up the tree too), else localhost:8883; so it works
+ * from inside the folder (`cd my-device && topicd pub ... --certs .`) and on another machine. Every way a message can fail to be accepted ends in
  * one line on stderr and exit 1: a refusal at connect (TLS or CONNACK), by PUBACK reason code (v5), or
  * by the server closing the connection (how a 3.1.1 client is refused), each named.
  */

@@ -113,7 +113,7 @@ describe('cli pub - acceptance is seen, refusals are named', () => {
     assertOneLineError(await cli('pub', 'things/dev/x', 'm', '--certs', wrongCa), /TLS: the server's certificate is not trusted: .*\(is root-CA\.pem this server's root CA/);
   });
 
-  it('cli pub - from inside the certificate folder (--certs .), without a data dir', async () => {
+  it('cli pub - from inside the certificate folder (--certs .): --endpoint, the data dir up the tree, or localhost:8883', async () => {
     const inside = { cwd: device, env: bare };
     const endpoint = `localhost:${runtime.mqttPort}`;
     const sub = spawnCli(['sub', 'things/dev/inside', '--certs', '.', '--endpoint', endpoint, '--count', '2'], inside);
@@ -125,12 +125,24 @@ describe('cli pub - acceptance is seen, refusals are named', () => {
     assert.deepEqual(await sub.exited, { code: 0, signal: null });
     assert.equal(sub.stdout(), 'things/dev/inside one\nthings/dev/inside two\n');
 
-    // No --endpoint and no ./data here: the default, localhost:8883 (whatever answers there, it is named).
-    const fallback = await run('node', [CLI, 'pub', 'things/dev/inside', 'three', '--certs', '.'], inside);
-    assertOneLineError(fallback, /^topicd: cannot connect to mqtts:\/\/localhost:8883: /);
+    // No --endpoint: the data dir is looked for up the tree, as from README's `cd my-device`.
+    const upTree = await run('node', [CLI, 'pub', 'things/dev/inside', 'three', '--certs', '.'], inside);
+    assert.equal(upTree.code, 0, upTree.stderr);
     // A data dir named outright, with no topicd running in it, is an error that names it.
     const named = await run('node', [CLI, 'pub', 'things/dev/inside', 'four', '--certs', '.', '--data-dir', join(root, 'none')], inside);
     assertOneLineError(named, /no running topicd found in .*none.*; or give --endpoint HOST:PORT/);
+
+    // A folder with no data dir anywhere up the tree: the default, localhost:8883 (whatever answers there, it is named).
+    const away = mkdtempSync(join(tmpdir(), 'topicd-cli-away-'));
+    try {
+      for (const f of ['device.pem.crt', 'private.pem.key', 'root-CA.pem']) copyFileSync(join(device, f), join(away, f));
+      const fallback = await run('node', [CLI, 'pub', 'things/dev/inside', 'five', '--certs', '.'], { cwd: away, env: bare });
+      assertOneLineError(fallback, /^topicd: cannot connect to mqtts:\/\/localhost:8883: /);
+      const withEndpoint = await run('node', [CLI, 'pub', 'things/dev/inside', 'six', '--certs', '.', '--endpoint', endpoint], { cwd: away, env: bare });
+      assert.equal(withEndpoint.code, 0, withEndpoint.stderr);
+    } finally {
+      rmSync(away, { recursive: true, force: true });
+    }
   });
 
   it('cli pub - --endpoint HOST:PORT forms: [::1]-style brackets, and a bad port is one line', async () => {
