@@ -19,7 +19,7 @@
  * project, so the test of this script can run it in a fixture folder.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import process from 'node:process';
@@ -94,6 +94,7 @@ function prune({ outDir, folders }) {
       removed += 1;
     }
     removeEmptyDirs(compiledDir);
+    if (readdirSync(compiledDir).length === 0) rmdirSync(compiledDir);
   }
   if (removed > 0) process.stdout.write(`build: removed ${removed} compiled file(s) of deleted sources from ${outDir}/\n`);
   return removed;
@@ -129,11 +130,14 @@ function tsc(...flags) {
 
 function compile(project, removed) {
   if (removed === 0 && upToDate(project)) return 0;
-  const status = tsc();
-  if (status !== 0 || upToDate(project)) return status;
+  let status = tsc();
   // tsc -b judged by its build info alone and found nothing to do, yet an output is missing
   // (deleted by hand): only a full build brings it back.
-  return tsc('--force');
+  if (status === 0 && !upToDate(project)) status = tsc('--force');
+  // A failed build must not look current to the next one, which would then skip tsc and its errors:
+  // the build info is dated back (tsc -b itself still knows, from its content, what to recheck).
+  if (status !== 0 && existsSync(project.buildInfo)) utimesSync(project.buildInfo, 0, 0);
+  return status;
 }
 
 /**
