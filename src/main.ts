@@ -17,6 +17,7 @@ import { DATABASE_FILE, ROOT_CA_FILE, writeRuntime } from './config/data-files.j
 import { listenControlPlane } from './control/listen.js';
 import { createBrokerConsoleData } from './console/broker-console-data.js';
 import { createControlPlane } from './control/server.js';
+import { denialLogger } from './observe/denial-log.js';
 import { rateLimitedErrorLog } from './observe/error-log.js';
 import { createLogger } from './observe/logger.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
@@ -69,6 +70,8 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       certificateActive: (id) => registry.certificateStatus(id) === 'ACTIVE',
       accessKeyExists: (id) => keys.exists(id),
       accessKeyIsAdmin: (id) => id === credentials.accessKeyId,
+      // A 403 is explained in the log (at most once a minute per principal, action and resource).
+      onDenied: denialLogger(log.child({ part: 'auth' })),
     });
 
     const connections = watchRevocations(registry, regs.accessKeys);

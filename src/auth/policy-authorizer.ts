@@ -11,8 +11,8 @@
  * applies to live connections at their next message, and the sweep the transports run on `onChange`
  * closes connections whose Connect no longer holds (reference: within a second, not AWS's minutes).
  */
-import type { CompiledPolicy, PolicyContext, ThingContext } from './policy/index.js';
-import { certificateNameFields, evaluate, iotArnPrefix } from './policy/index.js';
+import type { CompiledPolicy, Decision, DecidingStatement, PolicyContext, ThingContext } from './policy/index.js';
+import { IMPLICIT_DENY, certificateNameFields, evaluate, iotArnPrefix } from './policy/index.js';
 import type { Authorizer, ConnectAttribute, Grants, Principal } from './authorizer.js';
 import { DENY_ALL } from './authorizer.js';
 
@@ -36,6 +36,38 @@ export interface PolicyAuthorizerOptions {
   accessKeyExists(accessKeyId: string): boolean;
   /** Admin keys (the one topicd makes in the data dir) are not subject to policies. */
   accessKeyIsAdmin(accessKeyId: string): boolean;
+  /**
+   * Told of every request refused, cached decisions included, so a 403 or a refused PUBACK can be
+   * explained (observe/denial-log logs them, at most once a minute per principal, action and resource).
+   * Called on the refusing request's path: it must be cheap and must not throw.
+   */
+  onDenied?: (denial: Denial) => void;
+}
+
+/**
+ * Why a request was refused: `explicit-deny` and `implicit-deny` are the policies' answer (IAM's
+ * names), `principal-inactive` a
+ * certificate no longer ACTIVE (or an access key deleted), for which no policy is read.
+ */
+export type DenialReason = 'explicit-deny' | 'implicit-deny' | 'principal-inactive';
+
+/** One refused request, as PolicyAuthorizerOptions.onDenied receives it. */
+export interface Denial {
+  readonly principalKind: 'certificate' | 'access-key';
+  /** The certificate id (what `topicd policy test --cert` takes) or the access key id. */
+  readonly principal: string;
+  /** The MQTT client id; absent over HTTPS and on the control plane. */
+  readonly clientId?: string;
+  readonly sourceIp: string;
+  /** `iot:Publish`, `iot:Connect`, ..., or a control-plane `iot:<Operation>`. */
+  readonly action: string;
+  /** The ARN asked about. */
+  readonly resource: string;
+  readonly reason: DenialReason;
+  /** The Deny statement that decided, for an explicit deny. */
+  readonly decidedBy?: DecidingStatement;
+  /** The names of the policies that were evaluated (attached to the principal). */
+  readonly policies: readonly string[];
 }
 
 /**
@@ -75,7 +107,22 @@ export class PolicyAuthorizer implements Authorizer {
   allowsControl(accessKeyId: string, action: string, resource: string, sourceIp: string): boolean {
     if (this.options.accessKeyIsAdmin(accessKeyId)) return true;
     const policies = this.options.source.policiesOf(`${this.arnPrefix}accesskey/${accessKeyId}`);
-    return evaluate(policies, { action, resource }, { sourceIp }).allowed;
+    const decision = evaluate(policies, { action, resource }, { sourceIp });
+    if (!decision.allowed) {
+      this.denied({ principalKind: 'access-key', principal: accessKeyId, sourceIp, action, resource, ...reasonOf(decision), policies: policies.map((p) => p.name) });
+    }
+    return decision.allowed;
+  }
+
+  /** Reports a denial to onDenied, if any; returns false, the answer the caller gives. */
+  denied(denial: Denial): false {
+    this.options.onDenied?.(denial);
+    return false;
+  }
+
+  /** Whether anyone listens for denials (so a grants object builds none for nobody). */
+  get reportsDenials(): boolean {
+    return this.options.onDenied !== undefined;
   }
 
   /** The ARN policies are attached to for this principal. */
@@ -101,20 +148,33 @@ class AdminGrants implements Grants {
   receive(): boolean { return this.good(); }
 }
 
+/** The Denial fields a policy Decision gives. */
+function reasonOf(decision: Decision): Pick<Denial, 'reason' | 'decidedBy'> {
+  return decision.reason === 'explicit-deny' && decision.decidedBy !== undefined
+    ? { reason: 'explicit-deny', decidedBy: decision.decidedBy }
+    : { reason: 'implicit-deny' };
+}
+
+/** An HTTPS connection asks no iot:Connect (AWS: HTTPS has no client id): its identity is all. */
+const ALLOWED: Decision = Object.freeze({ allowed: true, reason: 'allow' });
+
 class PolicyGrants implements Grants {
   private generation = -1;
   private policies: readonly CompiledPolicy[] = [];
   private context: PolicyContext = {};
   private readonly target: string;
   private readonly arnPrefix: string;
-  // Created on first use: most connections only ever publish or only ever receive.
-  private published?: Map<string, boolean>;
-  private retained?: Map<string, boolean>;
-  private received?: Map<string, boolean>;
-  private subscribed?: Map<string, boolean>;
-  private connectDecision = false;
+  /** The principal failed authenticate() at the last refresh: every answer is no, without policies. */
+  private inactive = false;
+  // Created on first use: most connections only ever publish or only ever receive. Decisions (shared,
+  // frozen objects) rather than booleans, so a cached refusal can still name the statement that decided.
+  private published?: Map<string, Decision>;
+  private retained?: Map<string, Decision>;
+  private received?: Map<string, Decision>;
+  private subscribed?: Map<string, Decision>;
+  private connectDecision: Decision = IMPLICIT_DENY;
   private lastReceived: string | undefined;
-  private lastReceivedAllowed = false;
+  private lastReceivedDecision: Decision = IMPLICIT_DENY;
 
   constructor(
     private readonly authorizer: PolicyAuthorizer,
@@ -128,43 +188,68 @@ class PolicyGrants implements Grants {
 
   connect(): boolean {
     this.refresh();
-    return this.connectDecision;
+    if (this.connectDecision.allowed) return true;
+    return this.clientId === undefined ? false : this.denied('iot:Connect', `${this.arnPrefix}client/${this.clientId}`, this.connectDecision);
   }
 
   publish(topic: string, retain: boolean): boolean {
     this.refresh();
     const published = (this.published ??= new Map());
-    let allowed = published.get(topic);
-    if (allowed === undefined) allowed = remember(published, topic, this.allows('iot:Publish', `${this.arnPrefix}topic/${topic}`));
-    if (!allowed || !retain) return allowed;
+    let decision = published.get(topic);
+    if (decision === undefined) decision = remember(published, topic, this.decide('iot:Publish', `${this.arnPrefix}topic/${topic}`));
+    if (!decision.allowed) return this.denied('iot:Publish', `${this.arnPrefix}topic/${topic}`, decision);
+    if (!retain) return true;
     // AWS: a retained publish needs iot:RetainPublish as well as iot:Publish.
     const retainedCache = (this.retained ??= new Map());
-    const retainAllowed = retainedCache.get(topic);
-    return retainAllowed ?? remember(retainedCache, topic, this.allows('iot:RetainPublish', `${this.arnPrefix}topic/${topic}`));
+    let retainDecision = retainedCache.get(topic);
+    if (retainDecision === undefined) retainDecision = remember(retainedCache, topic, this.decide('iot:RetainPublish', `${this.arnPrefix}topic/${topic}`));
+    return retainDecision.allowed || this.denied('iot:RetainPublish', `${this.arnPrefix}topic/${topic}`, retainDecision);
   }
 
   subscribe(filter: string): boolean {
     this.refresh();
     const subscribed = (this.subscribed ??= new Map());
-    const allowed = subscribed.get(filter);
-    return allowed ?? remember(subscribed, filter, this.allows('iot:Subscribe', `${this.arnPrefix}topicfilter/${filter}`));
+    let decision = subscribed.get(filter);
+    if (decision === undefined) decision = remember(subscribed, filter, this.decide('iot:Subscribe', `${this.arnPrefix}topicfilter/${filter}`));
+    return decision.allowed || this.denied('iot:Subscribe', `${this.arnPrefix}topicfilter/${filter}`, decision);
   }
 
   receive(topic: string): boolean {
     // A fan-out asks every subscriber about the same topic string, often many times in a row: the
     // last answer is one comparison away (the string is the message's own, so usually the same object).
-    if (topic === this.lastReceived && this.generation === this.authorizer.source.generation) return this.lastReceivedAllowed;
-    this.refresh();
-    const received = (this.received ??= new Map());
-    let allowed = received.get(topic);
-    if (allowed === undefined) allowed = remember(received, topic, this.allows('iot:Receive', `${this.arnPrefix}topic/${topic}`));
-    this.lastReceived = topic;
-    this.lastReceivedAllowed = allowed;
-    return allowed;
+    let decision: Decision | undefined;
+    if (topic === this.lastReceived && this.generation === this.authorizer.source.generation) {
+      decision = this.lastReceivedDecision;
+    } else {
+      this.refresh();
+      const received = (this.received ??= new Map());
+      decision = received.get(topic);
+      if (decision === undefined) decision = remember(received, topic, this.decide('iot:Receive', `${this.arnPrefix}topic/${topic}`));
+      this.lastReceived = topic;
+      this.lastReceivedDecision = decision;
+    }
+    return decision.allowed || this.denied('iot:Receive', `${this.arnPrefix}topic/${topic}`, decision);
   }
 
-  private allows(action: string, resource: string): boolean {
-    return evaluate(this.policies, { action, resource }, this.context).allowed;
+  private decide(action: string, resource: string): Decision {
+    return evaluate(this.policies, { action, resource }, this.context);
+  }
+
+  /** Reports a refusal (when anyone listens) and returns false. */
+  private denied(action: string, resource: string, decision: Decision): false {
+    if (!this.authorizer.reportsDenials) return false;
+    const principal = this.principal;
+    if (principal.kind === 'anonymous') return false;
+    return this.authorizer.denied({
+      principalKind: principal.kind,
+      principal: principal.kind === 'certificate' ? principal.certificateId : principal.accessKeyId,
+      ...(this.clientId === undefined ? {} : { clientId: this.clientId }),
+      sourceIp: principal.sourceIp,
+      action,
+      resource,
+      ...(this.inactive ? { reason: 'principal-inactive' as const } : reasonOf(decision)),
+      policies: this.policies.map((p) => p.name),
+    });
   }
 
   /** Starts over when the registry changed since the last decision: policies, thing, status. */
@@ -176,15 +261,18 @@ class PolicyGrants implements Grants {
     this.retained?.clear();
     this.received?.clear();
     this.subscribed?.clear();
-    if (!this.authorizer.authenticate(this.principal)) {
+    this.lastReceived = undefined;
+    this.inactive = !this.authorizer.authenticate(this.principal);
+    if (this.inactive) {
       this.policies = [];
-      this.connectDecision = false;
+      this.connectDecision = IMPLICIT_DENY;
       return;
     }
     this.policies = source.policiesOf(this.target);
     this.context = this.contextNow(source);
     this.connectDecision = this.clientId === undefined
-      || this.allows('iot:Connect', `${this.arnPrefix}client/${this.clientId}`);
+      ? ALLOWED
+      : this.decide('iot:Connect', `${this.arnPrefix}client/${this.clientId}`);
   }
 
   private contextNow(source: AuthorizationSource): PolicyContext {
@@ -211,8 +299,8 @@ class PolicyGrants implements Grants {
   }
 }
 
-function remember(cache: Map<string, boolean>, key: string, allowed: boolean): boolean {
+function remember(cache: Map<string, Decision>, key: string, decision: Decision): Decision {
   if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(key, allowed);
-  return allowed;
+  cache.set(key, decision);
+  return decision;
 }

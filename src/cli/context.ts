@@ -1,19 +1,22 @@
 /**
  * @module cli/context
  * How a CLI command finds the topicd it talks to: the data dir (global `--data-dir`, TOPICD_DATA_DIR,
- * or the config file's data-dir), DATA/runtime.json (control URL, endpoint, ports, region) that a
+ * the config file's data-dir, or ./data here or up the tree), DATA/runtime.json (control URL, endpoint, ports, region) that a
  * running topicd writes, and DATA/credentials (the admin access key). Every failure here is a CliError
  * whose message is one line a user can act on.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { loadConfig } from '../config/config.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DEFAULTS, loadConfig } from '../config/config.js';
 import { CREDENTIALS_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from '../config/data-files.js';
 import type { AccessKey, ControlClient } from './control-client.js';
 import { CliError } from './errors.js';
 
 /** The data dir's files the CLI reads (config/data-files is tiny: importing it loads nothing of the server). */
 export const DATA_FILES = { runtime: RUNTIME_FILE, credentials: CREDENTIALS_FILE, rootCa: ROOT_CA_FILE } as const;
+
+/** The default data dir's folder name (`./data`), the one looked for up the tree. */
+const DEFAULT_DATA_FOLDER = basename(DEFAULTS.dataDir);
 
 /** The global options every command sees (commander's optsWithGlobals). */
 export interface GlobalOptions {
@@ -30,14 +33,29 @@ export interface CommandContext {
 
 /**
  * The data dir the same way `topicd start` resolves it: flag < env < config file < default, so a
- * topicd started with `--config` is found by the other commands given the same TOPICD_CONFIG.
+ * topicd started with `--config` is found by the other commands given the same TOPICD_CONFIG. The
+ * default, ./data, is looked for up the tree as well (as git looks for .git): from a folder inside
+ * the checkout (README's `cd my-device`), the commands find the topicd `npm start` runs there.
  */
 export function resolveDataDir(flag: string | undefined): string {
   if (flag !== undefined) return resolve(flag);
+  let configured: string;
   try {
-    return loadConfig({}).dataDir;
+    configured = resolve(loadConfig({}).dataDir);
   } catch (err) {
     throw new CliError((err as Error).message);
+  }
+  const fallback = resolve(DEFAULTS.dataDir);
+  if (configured !== fallback) return configured;
+  return nearestRunningDataDir(process.cwd()) ?? fallback;
+}
+
+/** The nearest `data/` from `from` up to the root that holds a running topicd's runtime.json. */
+function nearestRunningDataDir(from: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, DEFAULT_DATA_FOLDER);
+    if (existsSync(join(candidate, DATA_FILES.runtime))) return candidate;
+    if (dirname(dir) === dir) return undefined;
   }
 }
 

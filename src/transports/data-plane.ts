@@ -170,8 +170,9 @@ export async function startDataPlane(settings: DataPlaneSettings, deps: DataPlan
       alpn = await listenOn(makeListener('alpn'), settings.alpnPort, settings.host, 'alpn-port');
     } catch (err) {
       // AWS clients mostly use 8443/8883; a missing 443 (no privileges) should not stop a laptop setup.
-      warnings.push(`warning: ${(err as Error).message}; ALPN clients (x-amzn-http-ca, x-amzn-mqtt-ca, MQTT over WSS) cannot connect.`
-        + ' Use --alpn-port with a free port, or let node bind low ports: sudo setcap cap_net_bind_service=+ep "$(command -v node)"');
+      const why = (err as Error).message;
+      warnings.push(`warning: ${why}; ALPN clients (x-amzn-http-ca, x-amzn-mqtt-ca, MQTT over WSS) cannot connect. To serve them: another port, \`--alpn-port 8444\``
+        + (why.includes('permission denied') ? ', or let node bind port 443: `sudo setcap cap_net_bind_service=+ep $(command -v node)`' : ''));
     }
 
     let closing: Promise<void> | undefined;

@@ -67,8 +67,13 @@ export interface Spawned {
 }
 
 /** Runs the built CLI as a child process (TOPICD_CONFIG cleared so a user's config cannot leak in). */
-export function spawnCli(args: readonly string[]): Spawned {
-  const child = spawn('node', [CLI, ...args], { env: { ...process.env, TOPICD_CONFIG: '' } });
+export function spawnCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Spawned {
+  return spawnCommand('node', [CLI, ...args], options);
+}
+
+/** Runs a command as a child process whose output a test can wait for (TOPICD_CONFIG cleared). */
+export function spawnCommand(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Spawned {
+  const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, TOPICD_CONFIG: '', ...options.env } });
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();
