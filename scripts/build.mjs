@@ -176,7 +176,9 @@ function bundleConsole() {
     const builtAt = statSync(CONSOLE.marker).mtimeMs;
     if (newestIn(CONSOLE.sources) <= builtAt && statSync('package.json').mtimeMs <= builtAt) return 0;
   }
-  const vite = createRequire(import.meta.url).resolve('vite/bin/vite.js');
+  // vite's exports name no bin: its package.json (which they do export) says where it is.
+  const pkg = createRequire(import.meta.url).resolve('vite/package.json');
+  const vite = join(pkg, '..', JSON.parse(readFileSync(pkg, 'utf8')).bin.vite);
   const result = spawnSync(process.execPath, [vite, 'build', '--config', CONSOLE.config], { stdio: 'inherit' });
   if (result.error) throw result.error;
   return result.status ?? 1;

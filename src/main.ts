@@ -65,6 +65,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const { registry, caRegistry, keys, credentials, accountId } = regs;
     const profile = resolveProfile(config.profile, config);
     const core = await startBrokerCore(profile, { store, clock: SYSTEM_CLOCK, onStoreError: onError });
+    closers.push(async () => core.close());
     const authorizer = new PolicyAuthorizer({
       source: registry.authorization, region: config.region, accountId,
       certificateActive: (id) => registry.certificateStatus(id) === 'ACTIVE',

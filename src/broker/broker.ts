@@ -194,6 +194,14 @@ export class Broker {
     return this.sessions.size;
   }
 
+  /** Shutdown: no session expires any more in this process (persistent ones stay in the Store). */
+  close(): void {
+    for (const session of this.sessions.values()) {
+      this.clock.clearTimeout(session.expiryTimer);
+      session.expiryTimer = undefined;
+    }
+  }
+
   /**
    * The per-client-id CONNECT quota (AWS: 1 per second, reference §4): false when `clientId` has
    * connected `perSecond` times in the current second already.

@@ -19,6 +19,8 @@ export interface BrokerCore {
   readonly wills: Wills;
   readonly lifecycle: LifecycleEvents;
   readonly clock: Clock;
+  /** Stops the timers (wills, session expiry) so nothing fires into a closed store; call after the listeners closed. */
+  close(): void;
 }
 
 export interface BrokerCoreDeps {
@@ -48,5 +50,11 @@ export async function startBrokerCore(profile: Profile, deps: BrokerCoreDeps): P
   await broker.retained.load();
   await broker.loadSessions();
   await wills.load();
-  return { broker, gate, wills, lifecycle, clock };
+  return {
+    broker, gate, wills, lifecycle, clock,
+    close: () => {
+      wills.close();
+      broker.close();
+    },
+  };
 }

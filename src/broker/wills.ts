@@ -79,6 +79,12 @@ export class Wills {
     return rows.length;
   }
 
+  /** Shutdown: no will fires any more in this process (each waiting one stays in the Store for the next start). */
+  close(): void {
+    for (const timer of this.pending.values()) this.deps.clock.clearTimeout(timer);
+    this.pending.clear();
+  }
+
   private arm(clientId: string, will: WillMessage, ms: number): void {
     this.deps.clock.clearTimeout(this.pending.get(clientId));
     after(this.deps.clock, ms, () => {

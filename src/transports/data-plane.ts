@@ -197,7 +197,10 @@ export async function startDataPlane(settings: DataPlaneSettings, deps: DataPlan
         } while (Date.now() < deadline);
         // Then MQTT and WebSocket clients are told (v5: DISCONNECT 0x8B) and closed.
         deps.mqtt.connections.closeEverything('shutdown');
-        await Promise.race([stops, new Promise((r) => setTimeout(r, 2_000).unref())]);
+        // Ref'd on purpose (the shutdown itself keeps the process alive until it is done), and cleared after.
+        let deadlineTimer: NodeJS.Timeout | undefined;
+        await Promise.race([stops, new Promise((r) => { deadlineTimer = setTimeout(r, 2_000); })]);
+        clearTimeout(deadlineTimer);
         for (const s of httpServers) {
           s.closeAllConnections();
           // Stops node's deadline checks (boundInTime); the server never listened.

@@ -317,14 +317,31 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
   const server = createServer({ requireHostHeader: false }, (req, res) => handle(req, res, false));
   const counter = { count: 0 };
   inFlight.set(server, counter);
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+  // Requests in flight, per connection as well: a request pipelined behind one whose answer closed the
+  // connection never gets a response socket, so its response never closes; its connection's close
+  // settles it. One listener per connection, none per request.
+  const perSocket = new WeakMap<Socket, { count: number }>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const own = perSocket.get(req.socket);
+    if (own === undefined) return;
+    own.count++;
     counter.count++;
-    res.once('close', () => counter.count--);
+    res.once('close', () => {
+      if (own.count === 0) return;
+      own.count--;
+      counter.count--;
+    });
   });
   // Answer `Expect: 100-continue` ourselves so an oversized body is refused before it is sent.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handle(req, res, true));
 
   server.on('connection', (socket: TLSSocket) => {
+    const own = { count: 0 };
+    perSocket.set(socket, own);
+    socket.once('close', () => {
+      counter.count -= own.count;
+      own.count = 0;
+    });
     const principal = principalOf(socket);
     if (principal) {
       // A certificate that stops being ACTIVE loses its keep-alive connection at once; at shutdown the

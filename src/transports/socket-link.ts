@@ -63,6 +63,8 @@ export class SocketLink implements Link {
   end(): void {
     if (this.socket.destroyed) return;
     this.socket.end();
+    // A socket held back for a congested subscriber (flow-control.ts) must read again, or it would never see its peer's end.
+    this.socket.resume();
     // A peer that never reads would keep a half-closed socket forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref();
   }

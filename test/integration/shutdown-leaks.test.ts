@@ -1,6 +1,5 @@
 /**
- * Two defects the fuzz test found (issue 10) in the shutdown, which is being moved to src/transports/:
- * marked todo until then.
+ * Two defects the fuzz test found (issue 10) in the shutdown.
  * - A v5 client with a will delay, connected at shutdown, has its will scheduled (the server closed the
  *   connection [MQTT-3.1.2-8]); the will's timer then fires after the store is closed and reports an
  *   unexpected error ("The database connection is not open"): the Broker needs a close() clearing its timers.
@@ -16,7 +15,7 @@ import { UNEXPECTED_ERROR_CHANNEL } from '../../src/observe/error-log.js';
 import { connectMqtt, createDevice, startTestTopicd } from '../helpers/topicd.js';
 
 describe('shutdown', () => {
-  it('shutdown - a delayed will pending at shutdown does not fire into the closed store', { todo: 'Broker has no close() clearing its will and expiry timers (integrator: broker.ts / shutdown)' }, async () => {
+  it('shutdown - a delayed will pending at shutdown does not fire into the closed store', async () => {
     const topicd = await startTestTopicd({ profile: 'mqtt' });
     const errors: string[] = [];
     const onError = (message: unknown): void => { errors.push(String((message as { err: unknown }).err)); };
@@ -37,7 +36,7 @@ describe('shutdown', () => {
     }
   });
 
-  it('shutdown - an HTTPS request pipelined behind a refused one, its client gone, does not hold close() for its deadline', { todo: 'https-publish counts requests in flight by the response\'s close event (integrator: https-publish.ts / shutdown)' }, async () => {
+  it('shutdown - an HTTPS request pipelined behind a refused one, its client gone, does not hold close() for its deadline', async () => {
     const topicd = await startTestTopicd();
     const device = await createDevice(topicd, 'pipelined');
     // retain=maybe is refused before the body is read; the second request never completes.
