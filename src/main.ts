@@ -6,7 +6,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PolicyAuthorizer } from './auth/policy-authorizer.js';
 import { banner } from './banner.js';
 import { publishCertificateRegistered } from './broker/certificate-events.js';
 import { SYSTEM_CLOCK } from './broker/clock.js';
@@ -23,30 +22,13 @@ import { createLogger } from './observe/logger.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { openRegistries } from './registry/registries.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
-import { startDataPlane, type DataPlanePorts } from './transports/data-plane.js';
+import type { ListenerPorts, RunningTopicd } from './running.js';
+import { startDataPlane } from './transports/data-plane.js';
 import { watchRevocations } from './transports/revocations.js';
 
 export { CREDENTIALS_FILE, ROOT_CA_FILE, RUNTIME_FILE, type RuntimeInfo } from './config/data-files.js';
 
-export interface ListenerPorts extends DataPlanePorts {
-  control: number;
-}
-
-export interface RunningTopicd {
-  readonly config: Config;
-  readonly accountId: string;
-  readonly ports: ListenerPorts;
-  readonly controlUrl: string;
-  /** Absolute paths of DATA/root-CA.pem and DATA/credentials. */
-  readonly caPath: string;
-  readonly credentialsPath: string;
-  /** Warnings met while starting (443 not bound, ...), one line each. */
-  readonly warnings: readonly string[];
-  /** The ready banner: each listener's URL, the CA path, and the next command to run. */
-  banner(): string;
-  /** Stops accepting, lets in-flight requests finish, flushes the store, closes everything. */
-  close(): Promise<void>;
-}
+export type { ListenerPorts, RunningTopicd } from './running.js';
 
 export async function startTopicd(config: Config): Promise<RunningTopicd> {
   const log = createLogger(config.logLevel);
@@ -66,15 +48,8 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const profile = resolveProfile(config.profile, config);
     const core = await startBrokerCore(profile, { store, clock: SYSTEM_CLOCK, onStoreError: onError });
     closers.push(async () => core.close());
-    const authorizer = new PolicyAuthorizer({
-      source: registry.authorization, region: config.region, accountId,
-      certificateActive: (id) => registry.certificateStatus(id) === 'ACTIVE',
-      accessKeyExists: (id) => keys.exists(id),
-      accessKeyIsAdmin: (id) => id === credentials.accessKeyId,
-      // A 403 is explained in the log (at most once a minute per principal, action and resource).
-      onDenied: denialLogger(log.child({ part: 'auth' })),
-    });
-
+    // A 403 is explained in the log (at most once a minute per principal, action and resource).
+    const authorizer = regs.authorizer(denialLogger(log.child({ part: 'auth' })));
     const connections = watchRevocations(registry, regs.accessKeys);
 
     const door = { gate: core.gate, authorizer, connections, durability: store, onError };

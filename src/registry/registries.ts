@@ -5,6 +5,7 @@
  * plus the account id and the admin credentials made at the first start. It also keeps the
  * answer the authorizer asks synchronously on every SigV4 connection: whether an access key exists.
  */
+import { PolicyAuthorizer, type PolicyAuthorizerOptions } from '../auth/policy-authorizer.js';
 import type { CertificateAuthorityApi } from '../pki/types.js';
 import type { Store } from '../store/store.js';
 import { AccessKeyRegistry, accountIdFor, ensureAdminCredentials } from './access-keys.js';
@@ -19,6 +20,8 @@ export interface Registries {
   readonly keys: AccessKeyDirectory;
   /** The admin key (DATA/credentials). */
   readonly credentials: { accessKeyId: string; secretAccessKey: string; path: string };
+  /** The policy authorizer over these registries (the admin key is not subject to policies). */
+  authorizer(onDenied?: PolicyAuthorizerOptions['onDenied']): PolicyAuthorizer;
 }
 
 export interface RegistriesOptions {
@@ -79,5 +82,12 @@ export async function openRegistries(options: RegistriesOptions): Promise<Regist
       registry.policies.detachAllOf(registry.accessKeyArn(accessKeyId)).catch((err: unknown) => onError(err, 'detach policies of a deleted access key'));
     }
   });
-  return { accountId, registry, caRegistry, accessKeys, keys, credentials };
+  const authorizer = (onDenied?: PolicyAuthorizerOptions['onDenied']): PolicyAuthorizer => new PolicyAuthorizer({
+    source: registry.authorization, region: options.region, accountId,
+    certificateActive: (id) => registry.certificateStatus(id) === 'ACTIVE',
+    accessKeyExists: (id) => keys.exists(id),
+    accessKeyIsAdmin: (id) => id === credentials.accessKeyId,
+    ...(onDenied === undefined ? {} : { onDenied }),
+  });
+  return { accountId, registry, caRegistry, accessKeys, keys, credentials, authorizer };
 }

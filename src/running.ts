@@ -1,0 +1,27 @@
+/**
+ * @module running
+ * The handle `startTopicd` (main.ts) gives back: the config, the bound ports, the paths a user needs,
+ * the ready banner and the shutdown.
+ */
+import type { Config } from './config/config.js';
+import type { DataPlanePorts } from './transports/data-plane.js';
+
+export interface ListenerPorts extends DataPlanePorts {
+  control: number;
+}
+
+export interface RunningTopicd {
+  readonly config: Config;
+  readonly accountId: string;
+  readonly ports: ListenerPorts;
+  readonly controlUrl: string;
+  /** Absolute paths of DATA/root-CA.pem and DATA/credentials. */
+  readonly caPath: string;
+  readonly credentialsPath: string;
+  /** Warnings met while starting (443 not bound, ...), one line each. */
+  readonly warnings: readonly string[];
+  /** The ready banner: each listener's URL, the CA path, and the next command to run. */
+  banner(): string;
+  /** Stops accepting, lets in-flight requests finish, flushes the store, closes everything. */
+  close(): Promise<void>;
+}
