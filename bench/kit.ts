@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { CpuWindow, median, sleep, type CpuShare } from './measure.js';
 
-export type ScenarioId = 'https-keepalive' | 'https-oneshot' | 'fan-in' | 'fan-out' | 'latency' | 'idle' | 'offline' | 'flood';
+export type ScenarioId = 'https-keepalive' | 'https-oneshot' | 'fan-in' | 'fan-out' | 'latency' | 'idle' | 'offline' | 'flood' | 'isolation';
 export type SystemId = 'topicd' | 'bare-https' | 'nginx' | 'mosquitto' | 'mosquitto-unlimited' | 'aedes';
 export type Transport = 'tcp' | 'mtls';
 

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { cellKey, type Budget, type CellResult, type ScenarioId, type SystemId, type Transport } from './kit.js';
 import { KEEPALIVE_CONNECTIONS, LATENCY_CONNECTIONS, ONESHOT_CONCURRENCY } from './scenarios-https.js';
 import { FLOOD_BATCH, FLOOD_PUBLISHERS, FLOOD_VARIANT } from './scenarios-flood.js';
+import { ISOLATION_DEVICES, ISOLATION_VARIANTS } from './scenarios-isolation.js';
 import { FAN_IN_AHEAD, FAN_IN_PUBLISHERS, FAN_OUT_AHEAD, FAN_OUT_SUBSCRIBERS, QOS1_WINDOW } from './scenarios-mqtt.js';
 
 const n = (value: number): string => value.toLocaleString('en-US');
@@ -94,6 +95,13 @@ const SCENARIOS: Record<ScenarioId, { title: string; what: string }> = {
       + '`deliveredPct` = delivered ÷ read, the median of the windows (above 100: the server delivered in the window '
       + 'what it had read before it); `writtenTotal` = what the kernel took from the publishers (its buffers hold '
       + 'megabytes the server has not read); `serverRssMiB` at the end of the windows.',
+  },
+  isolation: {
+    title: '(i) A stalled subscriber costs only itself',
+    what: `A backend publishes QoS 1 round robin to ${ISOLATION_DEVICES} devices' topics (64 in flight); each device subscribes `
+      + 'at QoS 1 to its own topic and acknowledges; in the second row device 0 subscribes and then never reads again. '
+      + 'The value is the backend\'s acknowledged publishes per second, measured after a 2 s warm-up; `vsAllReading` = '
+      + 'the stalled row over the first (issue 10, defect 2: once 1,000 times lower).',
   },
 };
 
@@ -232,6 +240,8 @@ export function evaluateGoals(cells: readonly CellResult[], latencyVariant: stri
     limitGoal('Memory per idle mTLS MQTT connection', 20, 'KiB', t('idle', 'memory')),
     shareGoal('MQTT QoS 0 flood: topicd delivers of what it reads (issue 10)', 80, t('flood', FLOOD_VARIANT)),
     ratioGoal('MQTT QoS 0 flood: delivered rate vs Mosquitto (defaults) (issue 10)', 2.0, t('flood', FLOOD_VARIANT), p('mosquitto', 'flood', FLOOD_VARIANT)),
+    ratioGoal('A stalled QoS 1 subscriber: the backend\'s rate to the others vs with every device reading (issue 10)', 0.9,
+      t('isolation', ISOLATION_VARIANTS.stalled), t('isolation', ISOLATION_VARIANTS.all)),
   ];
 }
 

@@ -19,6 +19,7 @@ import { FULL, QUICK, type Budget, type CellResult, type ScenarioId, type System
 import { evaluateGoals, bound, fmt, ratioOf, renderFromJson, writeDoc, writeJson, type RunInfo } from './report.js';
 import { httpsKeepalive, httpsLatency, httpsOneShot } from './scenarios-https.js';
 import { flood } from './scenarios-flood.js';
+import { isolation } from './scenarios-isolation.js';
 import { fanIn, fanOut, idleConnections, mqttLatency, offlineDrain } from './scenarios-mqtt.js';
 import { nginxBinary, nginxVersion, startNginx } from './nginx.js';
 import {
@@ -30,7 +31,7 @@ const SERVER_CPU = 0;
 const GENERATOR_CPU = 1;
 const PINNED_ENV = 'TOPICD_BENCH_PINNED';
 const LETTERS: Record<string, ScenarioId> = {
-  a: 'https-keepalive', b: 'https-oneshot', c: 'fan-in', d: 'fan-out', e: 'latency', f: 'idle', g: 'offline', h: 'flood',
+  a: 'https-keepalive', b: 'https-oneshot', c: 'fan-in', d: 'fan-out', e: 'latency', f: 'idle', g: 'offline', h: 'flood', i: 'isolation',
 };
 const ALL_SCENARIOS = Object.values(LETTERS);
 const ALL_SYSTEMS: readonly SystemId[] = ['topicd', 'bare-https', 'nginx', 'mosquitto', 'mosquitto-unlimited', 'aedes'];
@@ -201,6 +202,8 @@ function plan(budget: Budget, idleCount: number, idleWhy: string): Step[] {
   for (const system of ['topicd', 'mosquitto', 'mosquitto-unlimited', 'aedes'] as const) {
     for (const transport of ['tcp', 'mtls'] as const) add('flood', system, (s) => flood(budget, s, transport));
   }
+
+  for (const system of ['topicd', 'mosquitto', 'aedes'] as const) add('isolation', system, (s) => isolation(budget, s));
   return steps;
 }
 
