@@ -103,8 +103,8 @@ describe('https errors - AWS-shaped answers, and the server serves on', () => {
     await stillServes();
   });
 
-  it('https errors - a $aws topic is forbidden until policies exist', async () => {
-    assertAwsError(await post(topicd, device, '/topics/$aws/things/x/shadow/update'), 403, 'ForbiddenException');
+  it('https errors - a $aws topic that no service serves (jobs) is forbidden', async () => {
+    assertAwsError(await post(topicd, device, '/topics/$aws/things/x/jobs/get'), 403, 'ForbiddenException');
   });
 
   it('https errors - an INACTIVE certificate → 403 ForbiddenException, ACTIVE again → 200', async () => {
