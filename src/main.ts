@@ -54,7 +54,8 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const authorizer = regs.authorizer(denialLogger(log.child({ part: 'auth' })));
     const connections = watchRevocations(registry, regs.accessKeys);
     // AWS: the Device Shadow service answers on `$aws/things/{thing}/shadow/...` (MQTT) and over iot-data REST.
-    const shadows = attachShadowService(core.gate, { shadows: store.shadows, now: () => core.clock.now() }, onError);
+    const shadowLimits = { maxInFlightPerThing: config.shadowInFlight, requestsPerSecondPerThing: config.shadowRate };
+    const shadows = attachShadowService(core.gate, { shadows: store.shadows, now: () => core.clock.now(), limits: shadowLimits }, onError);
 
     const door = { gate: core.gate, authorizer, connections, durability: store, onError };
     const dataPlane = await startDataPlane({ ...config, mqttPlainAllow: parsePlainAllow(config.mqttPlainAllow)! }, {

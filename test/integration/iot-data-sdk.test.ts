@@ -5,12 +5,13 @@
  * produce, as the SDK's own exception classes.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import {
   ConflictException, DeleteThingShadowCommand, ForbiddenException, GetRetainedMessageCommand, GetThingShadowCommand, InvalidRequestException,
   IoTDataPlaneClient, ListNamedShadowsForThingCommand, ListRetainedMessagesCommand, PublishCommand, RequestEntityTooLargeException,
-  ResourceNotFoundException, UnsupportedDocumentEncodingException, UpdateThingShadowCommand,
+  ResourceNotFoundException, ThrottlingException, UnsupportedDocumentEncodingException, UpdateThingShadowCommand,
 } from '@aws-sdk/client-iot-data-plane';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ControlClient } from '../../src/cli/control-client.js';
@@ -154,5 +155,35 @@ describe('iot-data sdk - @aws-sdk/client-iot-data-plane', () => {
     await assert.rejects(unknown.send(new ListRetainedMessagesCommand({})), (err) => named(err, 'UnrecognizedClientException'));
     const skewed = client(topicd.running.ports.alpn!, readCredentials(topicd.running.credentialsPath), {}, { systemClockOffset: -20 * 60 * 1000 });
     await assert.rejects(skewed.send(new ListRetainedMessagesCommand({})), (err) => named(err, 'InvalidSignatureException') && /Signature/.test((err as Error).message));
+  });
+});
+
+describe('iot-data sdk - shadow rate quota (--shadow-rate)', () => {
+  let topicd: TestTopicd;
+  before(async () => {
+    topicd = await startTestTopicd({ shadowRate: 1 });
+  });
+  after(() => topicd.stop());
+
+  it('iot-data sdk - past --shadow-rate requests per second of one thing: 429 ThrottlingException; another thing is not held back', async () => {
+    const ca = readFileSync(topicd.running.caPath, 'utf8');
+    const sdk = new IoTDataPlaneClient({
+      endpoint: `https://localhost:${topicd.running.ports.alpn}`, region: topicd.running.config.region, maxAttempts: 1,
+      credentials: readCredentials(topicd.running.credentialsPath), requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca }) }),
+    });
+    try {
+      const update = (thingName: string) => sdk.send(new UpdateThingShadowCommand({ thingName, payload: body({ state: { reported: { t: Date.now() } } }) }));
+      // Several at once, so at least two fall in the same second.
+      const results = await Promise.allSettled([update('busy'), update('busy'), update('busy')]);
+      const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as Error & { $metadata: { httpStatusCode: number } });
+      assert.ok(refused.length >= 1, 'some update was refused');
+      for (const err of refused) {
+        assert.ok(err instanceof ThrottlingException, err.name);
+        assert.equal(err.$metadata.httpStatusCode, 429);
+      }
+      await update('quiet');
+    } finally {
+      sdk.destroy();
+    }
   });
 });
