@@ -35,7 +35,7 @@ export function gateOutlet(gate: PublishGate): ShadowOutlet {
  */
 export function isShadowTopicOrFilter(topic: string): boolean {
   if (!topic.startsWith('$aws/things/')) return false;
-  if (parseShadowTopic(topic) !== null) return true;
+  if (!topic.includes('+') && !topic.includes('#')) return parseShadowTopic(topic) !== null;
   const levels = topic.split('/');
   const thing = levels[2];
   const shadow = levels[3];
