@@ -37,10 +37,11 @@ describe('iot-data sdk - @aws-sdk/client-iot-data-plane', () => {
   let certified: IoTDataPlaneClient;
   const clients: IoTDataPlaneClient[] = [];
 
-  const client = (port: number, credentials: { accessKeyId: string; secretAccessKey: string }, tls: Record<string, string> = {}, extra: Record<string, unknown> = {}): IoTDataPlaneClient => {
+  const client = (port: number, credentials: { accessKeyId: string; secretAccessKey: string }, tls: Record<string, string> = {}, extra: Record<string, unknown> = {},
+    alpnProtocols?: string[]): IoTDataPlaneClient => {
     const made = new IoTDataPlaneClient({
       endpoint: `https://localhost:${port}`, region: topicd.running.config.region, credentials, maxAttempts: 1,
-      requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: device.ca, ...tls }) }), ...extra,
+      requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: device.ca, ...tls, ...(alpnProtocols ? { ALPNProtocols: alpnProtocols } : {}) }) }), ...extra,
     });
     clients.push(made);
     return made;
@@ -115,6 +116,15 @@ describe('iot-data sdk - @aws-sdk/client-iot-data-plane', () => {
     await rejectsWith(signed.send(new GetThingShadowCommand({ thingName })), ResourceNotFoundException, 404, /No shadow exists with name: 'rest-lamp'/);
     await rejectsWith(signed.send(new DeleteThingShadowCommand({ thingName })), ResourceNotFoundException, 404);
     await rejectsWith(signed.send(new GetThingShadowCommand({ thingName, shadowName: 'gamma' })), ResourceNotFoundException, 404, /'gamma'/);
+  });
+
+  it('iot-data sdk - a device certificate on the ALPN port with ALPN x-amzn-http-ca: shadow and retained calls, as on 8443', async () => {
+    const alpn = client(topicd.running.ports.alpn!, { accessKeyId: 'AKIAIGNORED', secretAccessKey: 'ignored' },
+      { cert: device.cert, key: device.key }, {}, ['x-amzn-http-ca']);
+    const updated = json((await alpn.send(new UpdateThingShadowCommand({ thingName: 'alpn-lamp', payload: body({ state: { reported: { via: 'alpn' } } }) }))).payload);
+    assert.equal(updated.version, 1);
+    assert.deepEqual(json((await alpn.send(new GetThingShadowCommand({ thingName: 'alpn-lamp' }))).payload).state, { reported: { via: 'alpn' } });
+    await alpn.send(new PublishCommand({ topic: 'sdk/alpn', payload: Buffer.from('x') }));
   });
 
   it('iot-data sdk - shadow errors: 400 invalid JSON and state, 409 version conflict, 413 over 8 KB, 415 not UTF-8', async () => {
