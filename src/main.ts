@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { iotArnPrefix } from './auth/policy/index.js';
 import { banner } from './banner.js';
 import { publishCertificateRegistered } from './broker/certificate-events.js';
 import { SYSTEM_CLOCK } from './broker/clock.js';
@@ -21,6 +22,7 @@ import { rateLimitedErrorLog } from './observe/error-log.js';
 import { createLogger } from './observe/logger.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { openRegistries } from './registry/registries.js';
+import { attachShadowService } from './services/shadow/index.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { ListenerPorts, RunningTopicd } from './running.js';
 import { startDataPlane } from './transports/data-plane.js';
@@ -51,11 +53,15 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     // A 403 is explained in the log (at most once a minute per principal, action and resource).
     const authorizer = regs.authorizer(denialLogger(log.child({ part: 'auth' })));
     const connections = watchRevocations(registry, regs.accessKeys);
+    // AWS: the Device Shadow service answers on `$aws/things/{thing}/shadow/...` (MQTT) and over iot-data REST.
+    const shadowLimits = { maxInFlightPerThing: config.shadowInFlight, requestsPerSecondPerThing: config.shadowRate };
+    const shadows = attachShadowService(core.gate, { shadows: store.shadows, now: () => core.clock.now(), limits: shadowLimits }, onError);
 
     const door = { gate: core.gate, authorizer, connections, durability: store, onError };
     const dataPlane = await startDataPlane({ ...config, mqttPlainAllow: parsePlainAllow(config.mqttPlainAllow)! }, {
       mqtt: { ...door, broker: core.broker, wills: core.wills, limits: profile.limits, clock: core.clock, lifecycle: core.lifecycle },
-      https: door,
+      // The iot-data REST API: HTTPS publish, shadows and retained messages, for certificates and SigV4 callers.
+      https: { ...door, shadows, retained: core.broker.retained, lookupSecret: keys.lookupSecret, region: config.region, arnPrefix: iotArnPrefix(config.region, accountId) },
       // Client certificates verify against topicd's root and every ACTIVE registered CA (bring your own CA).
       material: () => ({ cert: server.certPem, key: server.keyPem, ca: [ca.rootCertificatePem, ...caRegistry.activeCaPems()] }),
       trust: caRegistry,

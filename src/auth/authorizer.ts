@@ -72,6 +72,11 @@ export interface Authorizer {
    * `LastWill`), which Connect policies may read.
    */
   grants(principal: Principal, clientId: string | undefined, connectAttributes?: readonly ConnectAttribute[]): Grants;
+  /**
+   * One data-plane action that is not a publish (AWS: iot:GetThingShadow on `thing/<t>`,
+   * iot:GetRetainedMessage on `topic/<t>`, ...), asked per REST call; `resource` is the full ARN.
+   */
+  allows(principal: Principal, action: string, resource: string): boolean;
 }
 
 /**
@@ -97,6 +102,11 @@ export class PlainListenerAuthorizer implements Authorizer {
 
   grants(principal: Principal, _clientId: string | undefined): Grants {
     return principal.kind === 'anonymous' ? this.shared : DENY_ALL;
+  }
+
+  /** The plain listener serves MQTT only. */
+  allows(): boolean {
+    return false;
   }
 }
 

@@ -114,6 +114,19 @@ export class PolicyAuthorizer implements Authorizer {
     return decision.allowed;
   }
 
+  allows(principal: Principal, action: string, resource: string): boolean {
+    if (principal.kind === 'anonymous' || !this.authenticate(principal)) return false;
+    if (principal.kind === 'access-key' && this.options.accessKeyIsAdmin(principal.accessKeyId)) return true;
+    const policies = this.options.source.policiesOf(this.targetOf(principal));
+    const decision = evaluate(policies, { action, resource }, { sourceIp: principal.sourceIp });
+    if (decision.allowed) return true;
+    return this.denied({
+      principalKind: principal.kind,
+      principal: principal.kind === 'certificate' ? principal.certificateId : principal.accessKeyId,
+      sourceIp: principal.sourceIp, action, resource, ...reasonOf(decision), policies: policies.map((p) => p.name),
+    });
+  }
+
   /** Reports a denial to onDenied, if any; returns false, the answer the caller gives. */
   denied(denial: Denial): false {
     this.options.onDenied?.(denial);

@@ -4,7 +4,7 @@
  * The `topicd` command: `start` runs topicd; the others talk to a running topicd found through
  * `--data-dir` (DATA/runtime.json and DATA/credentials): describe-endpoint, thing, cert, policy,
  * access-key, ca
- * over the control-plane API, and sub/pub over MQTT. Every failure is one line `topicd: ...` on stderr and a
+ * over the control-plane API, shadow and retained over the iot-data API, and sub/pub over MQTT. Every failure is one line `topicd: ...` on stderr and a
  * non-zero exit, never a stack trace (TOPICD_DEBUG=1 adds one, for bug reports).
  */
 import { readFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { registerAccessKeyCommands } from './access-key-commands.js';
 import { registerCaCommands } from './ca-commands.js';
 import { registerCertCommands } from './cert-commands.js';
 import { controlClient, type GlobalOptions } from './context.js';
+import { registerRetainedCommands, registerShadowCommands } from './data-commands.js';
 import { CliError, ControlError, ControlUnreachableError } from './errors.js';
 import { registerMqttCommands } from './mqtt-commands.js';
 import { printJson } from './output.js';
@@ -88,6 +89,8 @@ export function buildProgram(state: { serving: boolean }): Command {
   registerCaCommands(program);
   registerMqttCommands(program);
   registerAccessKeyCommands(program);
+  registerShadowCommands(program);
+  registerRetainedCommands(program);
   return program;
 }
 

@@ -64,6 +64,9 @@ export interface Config {
   publishRate: number | undefined;
   subscribeRate: number | undefined;
   connectRate: number | undefined;
+  /** Device Shadow requests per thing: in flight at once (AWS: 10) and per second (AWS: 20); 0 = no limit. */
+  shadowInFlight: number;
+  shadowRate: number;
   // Bounds on every socket (docs/security.md, limits and timeouts); seconds unless named otherwise.
   tlsHandshakeTimeout: number;
   httpHeadersTimeout: number;
@@ -124,6 +127,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'publishRate', flag: 'publish-rate', kind: 'optional-int', describe: 'inbound PUBLISH per second per connection, 0 = no quota (AWS: 100; default 0)' },
   { key: 'subscribeRate', flag: 'subscribe-rate', kind: 'optional-int', describe: 'SUBSCRIBE per second per connection, 0 = no quota (default 0)' },
   { key: 'connectRate', flag: 'connect-rate', kind: 'optional-int', describe: 'CONNECT per second per client id, 0 = no quota (AWS: 1; default 0)' },
+  { key: 'shadowInFlight', flag: 'shadow-in-flight', kind: 'int', describe: 'Device Shadow requests of one thing worked on at once, more get 429; 0 = no limit (AWS: 10; default 10)' },
+  { key: 'shadowRate', flag: 'shadow-rate', kind: 'int', describe: 'Device Shadow requests per second per thing, more get 429; 0 = no quota (AWS: 20; default 0)' },
   { key: 'tlsHandshakeTimeout', flag: 'tls-handshake-timeout', kind: 'int', describe: 'seconds a client has to finish the TLS handshake (default 10)' },
   { key: 'httpHeadersTimeout', flag: 'http-headers-timeout', kind: 'int', describe: 'seconds an HTTPS client has to send a request\'s headers (default 10)' },
   { key: 'httpRequestTimeout', flag: 'http-request-timeout', kind: 'int', describe: 'seconds an HTTPS client has to send a whole request, body included (default 30)' },
@@ -173,6 +178,8 @@ export const DEFAULTS: Config = {
   publishRate: undefined,
   subscribeRate: undefined,
   connectRate: undefined,
+  shadowInFlight: 10,
+  shadowRate: 0,
   tlsHandshakeTimeout: 10,
   httpHeadersTimeout: 10,
   httpRequestTimeout: 30,

@@ -1,6 +1,6 @@
 /**
  * @module transports/data-plane
- * The data-plane listeners and what each socket becomes: HTTPS publish on 8443, MQTT on 8883, the
+ * The data-plane listeners and what each socket becomes: the iot-data API (HTTPS) on 8443, MQTT on 8883, the
  * ALPN port (443: `x-amzn-http-ca` to HTTPS, `x-amzn-mqtt-ca` to MQTT, plain HTTP to HTTPS and to
  * MQTT over WebSocket at /mqtt), the optional WebSocket-only port and the plain-TCP development
  * listener. It binds them, swaps their trusted CAs when the registry's change, bounds every socket in
@@ -13,7 +13,7 @@ import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { PlainListenerAuthorizer } from '../auth/authorizer.js';
 import { TopicdError } from '../errors.js';
 import { peerAddress } from './address.js';
-import { createHttpsPublishServer, requestsInFlight, type HttpsPublishDeps } from './https-publish.js';
+import { createIotDataServer, requestsInFlight, type IotDataDeps } from './iot-data/server.js';
 import { serveMqtt, type MqttTransportDeps } from './mqtt-transport.js';
 import { principalOf } from './principal.js';
 import {
@@ -42,7 +42,8 @@ export interface DataPlaneSettings {
 
 export interface DataPlaneDeps {
   mqtt: MqttTransportDeps;
-  https: HttpsPublishDeps;
+  /** The iot-data API (HTTPS publish, shadows, retained messages). */
+  https: IotDataDeps;
   /** The server certificate and the CAs client certificates must chain to, as they are now. */
   material(): TlsMaterial;
   trust: CertificateTrust;
@@ -113,7 +114,7 @@ function boundInTime(server: HttpServer, s: DataPlaneSettings): void {
 
 export async function startDataPlane(settings: DataPlaneSettings, deps: DataPlaneDeps): Promise<DataPlane> {
   const httpServer = (): HttpServer => {
-    const server = createHttpsPublishServer(deps.https);
+    const server = createIotDataServer(deps.https);
     boundInTime(server, settings);
     return server;
   };

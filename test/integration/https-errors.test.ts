@@ -59,6 +59,10 @@ describe('https errors - AWS-shaped answers, and the server serves on', () => {
   it('https errors - a wrong method → 405 MethodNotAllowedException', async () => {
     assertAwsError(await post(topicd, device, '/topics/a', '', { method: 'GET' }), 405, 'MethodNotAllowedException');
     assertAwsError(await post(topicd, device, '/topics/a', '', { method: 'PUT' }), 405, 'MethodNotAllowedException');
+    // The iot-data routes as well (PUT is not a shadow operation; retained messages are read-only).
+    assertAwsError(await post(topicd, device, '/things/lamp/shadow', '', { method: 'PUT' }), 405, 'MethodNotAllowedException');
+    assertAwsError(await post(topicd, device, '/retainedMessage/a', '', { method: 'POST' }), 405, 'MethodNotAllowedException');
+    assertAwsError(await post(topicd, device, '/api/things/shadow/ListNamedShadowsForThing/lamp', '', { method: 'DELETE' }), 405, 'MethodNotAllowedException');
     await stillServes();
   });
 
@@ -103,8 +107,8 @@ describe('https errors - AWS-shaped answers, and the server serves on', () => {
     await stillServes();
   });
 
-  it('https errors - a $aws topic is forbidden until policies exist', async () => {
-    assertAwsError(await post(topicd, device, '/topics/$aws/things/x/shadow/update'), 403, 'ForbiddenException');
+  it('https errors - a $aws topic that no service serves (jobs) is forbidden', async () => {
+    assertAwsError(await post(topicd, device, '/topics/$aws/things/x/jobs/get'), 403, 'ForbiddenException');
   });
 
   it('https errors - an INACTIVE certificate → 403 ForbiddenException, ACTIVE again → 200', async () => {

@@ -286,11 +286,11 @@ describe('websocket - MQTT over WSS', () => {
     }
   });
 
-  it('websocket - an HTTPS publish on the ALPN port without a client certificate gets 403 ForbiddenException', async () => {
+  it('websocket - an HTTPS publish on the ALPN port with neither a client certificate nor a signature gets 403 MissingAuthenticationTokenException', async () => {
     const url = `https://localhost:${topicd.running.ports.alpn}/topics/wss%2Fhttps?qos=1`;
     const without = await run('curl', ['-sS', '-i', '--cacert', device.caPath, '--data', 'x', url]);
     assert.match(without.stdout, /^HTTP\/1\.1 403/);
-    assert.match(without.stdout, /x-amzn-ErrorType: ForbiddenException/i);
+    assert.match(without.stdout, /x-amzn-ErrorType: MissingAuthenticationTokenException/i);
     const withCert = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', device.caPath,
       '--cert', device.certPath, '--key', device.keyPath, '--data', 'x', url]);
     assert.equal(withCert.stdout, '200');

@@ -10,3 +10,4 @@ export {
   formatShadowTopic, isShadowName, isThingName, parseShadowTopic, shadowPrefix,
   type ShadowOperation, type ShadowRef, type ShadowResponse, type ShadowTopic,
 } from './topics.js';
+export { attachShadowService, isShadowTopicOrFilter } from './gate-service.js';
