@@ -5,7 +5,8 @@
  * Restarts resume from here: retained messages, persistent sessions with what they are owed, then the
  * wills that were waiting (after the sessions, so persistent subscribers get them queued).
  */
-import type { RetainedStore, SessionStore } from '../store/store.js';
+import type { Bus } from '../bus/bus.js';
+import type { Durability, RetainedStore, SessionStore } from '../store/store.js';
 import { Broker } from './broker.js';
 import type { Clock } from './clock.js';
 import { PublishGate, type GateLimits } from './ingress.js';
@@ -27,6 +28,9 @@ export interface BrokerCoreDeps {
   store: { retained: RetainedStore; sessions: SessionStore } | undefined;
   clock: Clock;
   onStoreError: (err: unknown, context: string) => void;
+  /** The cluster's bus, and the store's durability it orders a handed-over session's writes with. */
+  bus?: Bus | undefined;
+  durability?: Durability | undefined;
 }
 
 /** The gate's rules, from the profile. */
@@ -43,7 +47,9 @@ export function gateLimits(profile: Profile): GateLimits {
 
 export async function startBrokerCore(profile: Profile, deps: BrokerCoreDeps): Promise<BrokerCore> {
   const { clock, store, onStoreError } = deps;
-  const broker = new Broker(profile.broker, { retainedStore: store?.retained, sessionStore: store?.sessions, onStoreError, clock });
+  const broker = new Broker(profile.broker, {
+    retainedStore: store?.retained, sessionStore: store?.sessions, onStoreError, clock, bus: deps.bus, durability: deps.durability,
+  });
   const gate = new PublishGate(broker, gateLimits(profile), clock);
   const wills = new Wills({ gate, clock, store: store?.sessions, onStoreError });
   const lifecycle = new LifecycleEvents(gate, clock);

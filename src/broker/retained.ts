@@ -46,16 +46,18 @@ export class RetainedMessages {
 
   /**
    * Keeps (or with an empty payload deletes) the topic's retained message. The Store write is issued
-   * now; the publisher's acknowledgement waits for it (Durability.afterDurable).
+   * now; the publisher's acknowledgement waits for it (Durability.afterDurable). `write` false: another
+   * node of the cluster published it and wrote the shared Store; this node's copy only follows.
    */
-  retain(message: Message): void {
+  retain(message: Message, write = true): void {
+    const store = write ? this.store : undefined;
     if (message.payload.length === 0) {
-      if (this.messages.delete(message.topic) && this.store) this.store.delete(message.topic).catch(this.storeFailed);
+      if (this.messages.delete(message.topic) && store) store.delete(message.topic).catch(this.storeFailed);
       return;
     }
     const at = this.clock.now();
     this.messages.set(message.topic, { message, at });
-    if (this.store) this.store.put(toRetainedRow(message, at)).catch(this.storeFailed);
+    if (store) store.put(toRetainedRow(message, at)).catch(this.storeFailed);
   }
 
   /** The retained message of one topic, unless it expired. */

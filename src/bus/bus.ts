@@ -34,7 +34,8 @@ export interface Bus {
   /**
    * Hands a message published on this node to every other node with a plain interest matching its
    * topic (once per node, however many of its filters match), and to one node, this one included, of
-   * each shared subscription whose filter matches. Never waits; in the publisher's order.
+   * each shared subscription whose filter matches. A retained message reaches every other node (each
+   * keeps the retained messages). Never waits; in the publisher's order.
    */
   forward(message: Message): void;
   /**

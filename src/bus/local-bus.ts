@@ -47,7 +47,7 @@ export class LocalBus implements Bus {
     const others = [...this.hub.buses];
     queueMicrotask(() => {
       for (const bus of others) {
-        if (bus !== this && bus.servesPlain(message.topic)) bus.messageHandler(message, undefined);
+        if (bus !== this && (message.retain || bus.servesPlain(message.topic))) bus.messageHandler(message, undefined);
       }
       const shares = new Set<string>();
       for (const bus of others) for (const share of bus.shares.keys()) shares.add(share);

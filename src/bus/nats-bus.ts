@@ -20,7 +20,7 @@ import { connect, Events, type Msg, type NatsConnection, type NatsError, type Su
 import type { Message } from '../protocol/codec.js';
 import { CLAIM_TIMEOUT_MS, type Bus, type BusEvent, type MessageHandler } from './bus.js';
 import { decodeEnvelope, decodeEvent, encodeEnvelope, encodeEvent } from './envelope.js';
-import { claimSubject, EVENT_SUBJECT, filterSubjects, LONG_SUBJECT, topicSubject } from './subjects.js';
+import { claimSubject, EVENT_SUBJECT, filterSubjects, ALL_SUBJECT, topicSubject } from './subjects.js';
 
 export interface NatsBusOptions {
   /** `nats://HOST:PORT`, or a comma list of them. */
@@ -91,7 +91,7 @@ export class NatsBus implements Bus {
     }
     this.nc = nc;
     nc.subscribe(EVENT_SUBJECT, { callback: (err, msg) => this.onEventMsg(err, msg) });
-    nc.subscribe(LONG_SUBJECT, { callback: (err, msg) => this.onPlain(err, msg) });
+    nc.subscribe(ALL_SUBJECT, { callback: (err, msg) => this.onPlain(err, msg) });
     for (const interest of this.interests.values()) this.subscribe(nc, interest);
     for (const clientId of this.holds.keys()) this.holds.set(clientId, this.holdSub(nc, clientId));
     // The server has the subscriptions before the node says it is connected.
@@ -122,7 +122,11 @@ export class NatsBus implements Bus {
     const nc = this.nc;
     if (nc === undefined) return;
     try {
-      nc.publish(topicSubject(message.topic), encodeEnvelope(message, this.instance, ++this.seq));
+      const subject = topicSubject(message.topic);
+      const envelope = encodeEnvelope(message, this.instance, ++this.seq);
+      nc.publish(subject, envelope);
+      // Every node keeps retained messages, subscribers or not; a node that had the first copy drops this one (same sequence).
+      if (message.retain && subject !== ALL_SUBJECT) nc.publish(ALL_SUBJECT, envelope);
     } catch (err) {
       this.onError(err, 'bus publish');
     }

@@ -4,11 +4,12 @@
  * subject token: printable ASCII stays as it is but for `.`, `*`, `>` and the escape `~`, which with
  * every other byte become `~XX` (hex of the UTF-8 byte); an empty level is `~` alone. A filter's `+`
  * is `*`, its `#` is `>` (and its parent, which `a/#` may match too). A topic too long for a subject
- * goes to the one subject every node hears (LONG_SUBJECT); the receiving node's own topic tree decides.
+ * goes to the one subject every node hears (ALL_SUBJECT), as a retained message does a second time
+ * (every node keeps its copy); the receiving node's own topic tree decides.
  */
 const PREFIX = 'topicd.m.';
-/** Where topics go whose subject would be too long for NATS's control line. */
-export const LONG_SUBJECT = 'topicd.long';
+/** What every node hears: topics whose subject would be too long for NATS's control line, retained messages. */
+export const ALL_SUBJECT = 'topicd.all';
 const MAX_SUBJECT = 1024;
 
 /** Whether char code `c` stays as it is in a token. */
@@ -32,7 +33,7 @@ export function topicSubject(topic: string): string {
     else simple = plain(c);
   }
   const subject = simple ? PREFIX + topic.replaceAll('/', '.') : PREFIX + topic.split('/').map(escapeLevel).join('.');
-  return subject.length > MAX_SUBJECT ? LONG_SUBJECT : subject;
+  return subject.length > MAX_SUBJECT ? ALL_SUBJECT : subject;
 }
 
 /** The subjects a filter's messages come on (`a/#` also matches `a`, in the mqtt profile). */

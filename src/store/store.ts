@@ -307,6 +307,8 @@ export interface PendingWillRow {
 export interface SessionStore {
   /** Every session with its subscriptions and messages (in seq order), for the broker at start. */
   all(): Promise<StoredSession[]>;
+  /** One session with its subscriptions and messages, as `all` gives it (a cluster node loads a session its client brought). */
+  get(clientId: string): Promise<StoredSession | undefined>;
   /** Inserts or replaces the session row. */
   put(session: SessionRow): Promise<void>;
   /** Deletes the session with its subscriptions and messages. */
