@@ -52,7 +52,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     // A cluster: a registry write through any node reaches every node's live connections.
     const registrySync = syncRegistries(regs, bus, onError);
     const profile = resolveProfile(config.profile, config);
-    const core = await startBrokerCore(profile, { store, clock: SYSTEM_CLOCK, onStoreError: onError, bus, durability: store });
+    const core = await startBrokerCore(profile, { store, clock: SYSTEM_CLOCK, onStoreError: onError, bus, durability: store, leases: store.leases });
     closers.push(async () => core.close());
     // A 403 is explained in the log (at most once a minute per principal, action and resource).
     const authorizer = regs.authorizer(denialLogger(log.child({ part: 'auth' })));

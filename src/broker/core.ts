@@ -6,12 +6,13 @@
  * wills that were waiting (after the sessions, so persistent subscribers get them queued).
  */
 import type { Bus } from '../bus/bus.js';
-import type { Durability, RetainedStore, SessionStore } from '../store/store.js';
+import type { Durability, NodeLeaseStore, RetainedStore, SessionStore } from '../store/store.js';
 import { Broker } from './broker.js';
 import type { Clock } from './clock.js';
 import { PublishGate, type GateLimits } from './ingress.js';
 import { LifecycleEvents } from './lifecycle.js';
 import type { Profile } from './profile.js';
+import { NodeWatch } from './node-watch.js';
 import { Wills } from './wills.js';
 
 export interface BrokerCore {
@@ -31,6 +32,8 @@ export interface BrokerCoreDeps {
   /** The cluster's bus, and the store's durability it orders a handed-over session's writes with. */
   bus?: Bus | undefined;
   durability?: Durability | undefined;
+  /** The shared store's node leases (a cluster): the wills and events of a dead node's connections. */
+  leases?: NodeLeaseStore | undefined;
 }
 
 /** The gate's rules, from the profile. */
@@ -55,10 +58,20 @@ export async function startBrokerCore(profile: Profile, deps: BrokerCoreDeps): P
   const lifecycle = new LifecycleEvents(gate, clock);
   await broker.retained.load();
   await broker.loadSessions();
-  await wills.load();
+  const bus = deps.bus?.clustered === true ? deps.bus : undefined;
+  let watch: NodeWatch | undefined;
+  if (bus === undefined) {
+    await wills.load();
+  } else if (deps.leases !== undefined) {
+    // A cluster: a delayed will waits on the node that scheduled it; a dead node's are sent by the watch.
+    watch = new NodeWatch({ leases: deps.leases, node: bus.instance, lifecycle, wills, clock, onError: onStoreError });
+    lifecycle.presence = watch;
+    await watch.start();
+  }
   return {
     broker, gate, wills, lifecycle, clock,
     close: () => {
+      watch?.close();
       wills.close();
       broker.close();
     },

@@ -25,6 +25,8 @@ export type MessageHandler = (message: Message, share: string | undefined) => vo
 export interface Bus {
   /** This node's name in the cluster. */
   readonly nodeId: string;
+  /** This process: the node id and a random part (a restarted node is a new instance). */
+  readonly instance: string;
   /** Whether other nodes can hear this one; false for the embedded single node, where the broker skips the bus. */
   readonly clustered: boolean;
   /** Whether the bus reaches the other nodes now. */

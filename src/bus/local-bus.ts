@@ -6,6 +6,7 @@
  * which is what the bus contract suite runs it as. It is simple rather than fast: a cluster in
  * production runs on NatsBus.
  */
+import { randomBytes } from 'node:crypto';
 import { parseSharedFilter, topicMatches } from '../protocol/topics.js';
 import type { Message } from '../protocol/codec.js';
 import type { Bus, BusEvent, MessageHandler } from './bus.js';
@@ -31,10 +32,12 @@ export class LocalBus implements Bus {
   private claimHandler: (clientId: string) => Promise<void> = async () => undefined;
 
   private readonly hub: LocalHub;
+  readonly instance: string;
 
   /** Without a hub: the single node's bus, which hears nobody. */
   constructor(readonly nodeId: string, hub?: LocalHub) {
     this.clustered = hub !== undefined;
+    this.instance = `${nodeId}/${randomBytes(4).toString('hex')}`;
     this.hub = hub ?? new LocalHub();
     this.hub.buses.add(this);
   }

@@ -43,8 +43,8 @@ export class NatsBus implements Bus {
   readonly clustered = true;
   readonly nodeId: string;
   connected = false;
-  /** This process's instance: the node id and a random part, so a restarted node's sequence starts afresh. */
-  private readonly instance: string;
+  /** The node id and a random part, so a restarted node's sequence starts afresh. */
+  readonly instance: string;
   private seq = 0;
   /** Last sequence seen per sender instance on the plain subscriptions. */
   private readonly lastSeq = new Map<string, number>();

@@ -39,8 +39,13 @@ describe('cluster failover', () => {
     await cluster.stop();
   });
 
-  it('cluster failover - a node killed with SIGKILL: its persistent client resumes on another node with every acknowledged message', async () => {
+  it('cluster failover - a node killed with SIGKILL: its persistent client resumes on another node with every acknowledged message; within seconds the cluster sends its clients\' wills and disconnected events', async () => {
     const doomed = await rig.start();
+    const watcher = await open(cluster.nodes[0]!.running.ports.mqtt, { clientId: `watcher-${Date.now()}` });
+    const seen = collect(watcher);
+    await watcher.subscribeAsync(['wills/+', '$aws/events/presence/disconnected/+'], { qos: 1 });
+    const willClientId = `willer-${Date.now()}`;
+    await open(doomed.mqttPort, { clientId: willClientId, will: { topic: 'wills/doomed', payload: Buffer.from('gone'), qos: 1, retain: false } });
     const clientId = `failover-${Date.now()}`;
     const sub = await open(doomed.mqttPort, { clientId, clean: false, protocolVersion: 4 });
     await sub.subscribeAsync('failover/#', { qos: 1 });
@@ -56,6 +61,7 @@ describe('cluster failover', () => {
     await settle(800);
     rig.server!.child.kill('SIGKILL');
     assert.equal((await rig.server!.exited).signal, 'SIGKILL');
+    const killedAt = Date.now();
     sub.end(true);
 
     const resumed = mqtt.connect(`mqtts://localhost:${cluster.nodes[0]!.running.ports.mqtt}`, {
@@ -73,5 +79,14 @@ describe('cluster failover', () => {
     // Its subscription came along.
     await pub.publishAsync('failover/after', 'after', { qos: 1 });
     assert.equal((await got.waitForTopic('failover/after')).payload.toString(), 'after');
+
+    // The dead node's lease runs out; one live node sends what the dead one would have.
+    const will = await seen.waitForTopic('wills/doomed', 10_000);
+    assert.equal(will.payload.toString(), 'gone');
+    const event = await seen.waitForTopic(`$aws/events/presence/disconnected/${willClientId}`, 10_000);
+    assert.equal((JSON.parse(event.payload.toString()) as { disconnectReason: string }).disconnectReason, 'CONNECTION_LOST');
+    assert.ok(Date.now() - killedAt < 8000, `noticed after ${Date.now() - killedAt} ms`);
+    await settle(1500);
+    assert.equal(seen.messages.filter((m) => m.topic === 'wills/doomed').length, 1, 'sent once');
   });
 });

@@ -110,7 +110,7 @@ export function onConnect(ch: ChannelContext, packet: IConnectPacket, claimed = 
   const lifecycle = ch.deps.lifecycle;
   if (lifecycle) {
     ch.identity = lifecycle.identify(clientId, principal, ch.link.remoteAddress);
-    lifecycle.connected(ch.identity);
+    lifecycle.connected(ch.identity, ch.will);
   }
   // After CONNACK: redeliver what the session still owes [MQTT-4.4.0-1].
   session.attach(ch);

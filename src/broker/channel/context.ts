@@ -8,12 +8,12 @@
  */
 import type { Packet } from 'mqtt-packet';
 import type { Authorizer, Grants, Principal } from '../../auth/authorizer.js';
-import type { PublishProperties, ProtocolVersion, QoS } from '../../protocol/codec.js';
+import type { ProtocolVersion } from '../../protocol/codec.js';
 import type { Broker } from '../broker.js';
 import type { Clock, Timer } from '../clock.js';
 import type { PublishGate, RateWindow } from '../ingress.js';
 import type { ChannelLimits } from '../limits.js';
-import type { ConnectionIdentity, DisconnectReason, LifecycleEvents } from '../lifecycle.js';
+import type { ConnectionIdentity, DisconnectReason, LifecycleEvents, PresenceWill } from '../lifecycle.js';
 import type { Session, SessionChannel } from '../session.js';
 import type { Wills } from '../wills.js';
 
@@ -50,14 +50,7 @@ export interface ChannelDeps {
 export type ChannelState = 'awaiting-connect' | 'connected' | 'closed';
 
 /** A last will as CONNECT gave it; the message is made when it is sent, so its expiry runs from then. */
-export interface Will {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  properties: PublishProperties | undefined;
-  delaySeconds: number;
-}
+export type Will = PresenceWill;
 
 export interface ChannelContext extends SessionChannel {
   readonly link: Link;
