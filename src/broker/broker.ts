@@ -69,20 +69,21 @@ export class Broker {
   /** CONNECTs per client id in the current second (only when a connect rate is set). */
   private readonly connectsThisSecond = new Map<string, number>();
   private connectSecond = 0;
-  /** In a cluster: the bus. */
   private readonly bus: Bus | undefined;
 
   constructor(private readonly options: BrokerOptions = AWS_BROKER_OPTIONS, private readonly deps: BrokerDeps = {}) {
     this.clock = deps.clock ?? SYSTEM_CLOCK;
+    // Only a clustered bus: the embedded node pays nothing for it.
     this.bus = deps.bus?.clustered === true ? deps.bus : undefined;
     this.subs = new Subscriptions(options.hashMatchesParent, this.bus);
-    if (this.bus !== undefined) {
-      const bus = this.bus;
-      bus.onMessage((message, share) => this.fromBus(message, share));
-      bus.onClaim((clientId) => this.release(clientId));
-    }
+    this.bus?.onMessage((message, share) => this.fromBus(message, share));
+    this.bus?.onClaim((clientId) => this.release(clientId));
     this.retained = new RetainedMessages(
       { hashMatchesParent: options.hashMatchesParent, toWildcards: options.retainedToWildcards }, this.clock, deps.retainedStore, this.storeFailed);
+    // The bus was away: what other nodes retained meanwhile is in the Store.
+    this.bus?.onConnectedChange((connected) => {
+      if (connected) this.retained.load(true).catch(this.storeFailed);
+    });
   }
 
   // ---- sessions ----

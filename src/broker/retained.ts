@@ -37,10 +37,15 @@ export class RetainedMessages {
     return this.messages.size;
   }
 
-  /** Loads what the store kept; call once before serving. */
-  async load(): Promise<number> {
+  /**
+   * Loads what the store kept; call once before serving. In a cluster, again when the bus is back:
+   * `replace` then drops what other nodes deleted meanwhile.
+   */
+  async load(replace = false): Promise<number> {
     if (!this.store) return 0;
-    for (const row of await this.store.all()) this.messages.set(row.topic, { message: fromRetainedRow(row), at: row.updatedAt });
+    const rows = await this.store.all();
+    if (replace) this.messages.clear();
+    for (const row of rows) this.messages.set(row.topic, { message: fromRetainedRow(row), at: row.updatedAt });
     return this.messages.size;
   }
 

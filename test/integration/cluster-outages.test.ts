@@ -54,7 +54,7 @@ describe('cluster outages', () => {
 
     await cluster.nats.stop();
     await until('node 1 notices NATS is gone', () => !a.running.cluster.connected);
-    await pub.publishAsync('outage/during', 'local', { qos: 1 });
+    await pub.publishAsync('outage/during', 'local', { qos: 1, retain: true });
     assert.equal((await gotA.waitForTopic('outage/during')).payload.toString(), 'local', 'served locally');
 
     await cluster.nats.start();
@@ -63,6 +63,11 @@ describe('cluster outages', () => {
     await settle(500);
     await pub.publishAsync('outage/after', 'cluster', { qos: 1 });
     assert.equal((await gotB.waitForTopic('outage/after')).payload.toString(), 'cluster', 'across nodes again');
+    // Node 2 caught up on what node 1 retained while they could not hear each other.
+    const late = await connect(b);
+    const gotLate = collect(late);
+    await late.subscribeAsync('outage/during', { qos: 1 });
+    assert.equal((await gotLate.waitForTopic('outage/during')).payload.toString(), 'local');
   });
 
   it('cluster outages - PostgreSQL unreachable from a node: nothing is acknowledged that was not stored, the client\'s connection ends; back: it serves again', async () => {
