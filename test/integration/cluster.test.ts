@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { UpdateCertificateCommand } from '@aws-sdk/client-iot';
+import { DescribeThingCommand, DetachPolicyCommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
-import { collect, connectMqtt, createDevice, endClient, httpsPost, type Collector, type Device } from '../helpers/topicd.js';
+import { attachPolicy, collect, connectMqtt, createDevice, endClient, httpsPost, type Collector, type Device } from '../helpers/topicd.js';
+import { ALLOW_ALL_DOCUMENT } from '../helpers/tools.js';
 
 const subscribe = (client: MqttClient, filter: string, qos: 0 | 1 = 1): Promise<void> =>
   new Promise((resolve, reject) => client.subscribe(filter, { qos }, (err) => (err ? reject(err) : resolve())));
@@ -53,8 +54,11 @@ describe('cluster', () => {
     await cluster.stop();
   });
 
-  it('cluster - a device made through one node connects to every node', async () => {
+  it('cluster - a device made through one node connects to every node, and every node\'s control plane describes it', async () => {
     for (const node of [0, 1, 2]) await endClient(await connect(node));
+    for (const node of cluster.nodes) {
+      assert.equal((await node.iot.send(new DescribeThingCommand({ thingName: 'cluster-device' }))).thingName, 'cluster-device');
+    }
   });
 
   it('cluster - a message published on any node (MQTT, HTTPS) reaches every node\'s subscribers once per subscription, in order', async () => {
@@ -150,5 +154,16 @@ describe('cluster', () => {
     await cluster.nodes[0]!.iot.send(new UpdateCertificateCommand({ certificateId: victim.certificateId, newStatus: 'REVOKED' }));
     for (const ms of await Promise.all(closes)) assert.ok(ms < 1000, `closed after ${ms} ms`);
     await assert.rejects(connectMqtt(cluster.nodes[2]!, victim));
+  });
+
+  it('cluster - a policy detached through one node applies to live connections on the others within a second', async () => {
+    const held = await createDevice(cluster.nodes[0]!, 'cluster-policy', null);
+    await attachPolicy(cluster.nodes[0]!, held.certificateArn, 'cluster-only-policy', ALLOW_ALL_DOCUMENT);
+    await settle();
+    const onC = await connect(2, {}, held);
+    const wasClosed = closed(onC);
+    await cluster.nodes[1]!.iot.send(new DetachPolicyCommand({ policyName: 'cluster-only-policy', target: held.certificateArn }));
+    const ms = await wasClosed;
+    assert.ok(ms < 1000, `closed after ${ms} ms`);
   });
 });
