@@ -389,6 +389,8 @@ async function main(): Promise<boolean> {
     writeJson(join(resultsDir, 'latest.json'), info, cells, goals);
     writeDoc(join(ROOT, 'docs/benchmarks.md'), info, cells, goals);
     log(`wrote docs/benchmarks.md, bench/results/${stamp}.json and bench/results/latest.json`);
+    // The cluster section (bench/cluster.ts, issue 12): nodes and NATS of its own, on both CPUs.
+    execFileSync('taskset', ['-c', '0,1', process.execPath, fileURLToPath(new URL('./cluster.js', import.meta.url))], { stdio: 'inherit' });
   }
   log(`done in ${clock(t0)}`);
   return true;

@@ -7,13 +7,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { iotArnPrefix } from './auth/policy/index.js';
+import { nodeIdOf, openBus, openStore } from './backends.js';
 import { banner } from './banner.js';
 import { publishCertificateRegistered } from './broker/certificate-events.js';
 import { SYSTEM_CLOCK } from './broker/clock.js';
 import { startBrokerCore } from './broker/core.js';
 import { describeProfile, resolveProfile } from './broker/profile.js';
 import { parsePlainAllow, type Config } from './config/config.js';
-import { DATABASE_FILE, ROOT_CA_FILE, writeRuntime } from './config/data-files.js';
+import { ROOT_CA_FILE, writeRuntime } from './config/data-files.js';
 import { listenControlPlane } from './control/listen.js';
 import { createBrokerConsoleData } from './console/broker-console-data.js';
 import { createControlPlane } from './control/server.js';
@@ -21,9 +22,9 @@ import { denialLogger } from './observe/denial-log.js';
 import { rateLimitedErrorLog } from './observe/error-log.js';
 import { createLogger } from './observe/logger.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
+import { syncRegistries } from './registry/cluster-sync.js';
 import { openRegistries } from './registry/registries.js';
 import { attachShadowService } from './services/shadow/index.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { ListenerPorts, RunningTopicd } from './running.js';
 import { startDataPlane } from './transports/data-plane.js';
 import { watchRevocations } from './transports/revocations.js';
@@ -37,18 +38,23 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
   // Errors met on behalf of clients: rate-limited per kind, so no client can flood the log.
   const onError = rateLimitedErrorLog(log);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = SqliteStore.open(join(config.dataDir, DATABASE_FILE));
+  const nodeId = nodeIdOf(config);
+  const store = await openStore(config, nodeId, onError);
   const closers: Array<() => Promise<void>> = [() => store.close()];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch((err: unknown) => onError(err, 'shutdown'));
   };
   try {
+    const bus = await openBus(config, nodeId, log, onError);
+    closers.push(() => bus.close());
     const ca = await CertificateAuthority.loadOrCreate(config.dataDir);
     const server = await ca.ensureServerCertificate(config.endpoint);
     const regs = await openRegistries({ store, ca, dataDir: config.dataDir, region: config.region, accountId: config.accountId, onError });
     const { registry, caRegistry, keys, credentials, accountId } = regs;
+    // A cluster: a registry write through any node reaches every node's live connections.
+    const registrySync = syncRegistries(regs, bus, onError);
     const profile = resolveProfile(config.profile, config);
-    const core = await startBrokerCore(profile, { store, clock: SYSTEM_CLOCK, onStoreError: onError });
+    const core = await startBrokerCore(profile, { store, clock: SYSTEM_CLOCK, onStoreError: onError, bus, durability: store, leases: store.leases });
     closers.push(async () => core.close());
     // A 403 is explained in the log (at most once a minute per principal, action and resource).
     const authorizer = regs.authorizer(denialLogger(log.child({ part: 'auth' })));
@@ -70,10 +76,14 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     closers.push(() => dataPlane.close());
     caRegistry.onTrustChange(() => dataPlane.retrust());
     // AWS: just-in-time registration announces the new PENDING_ACTIVATION certificate.
-    caRegistry.onCertificateRegistered((event) => publishCertificateRegistered(core.gate, event));
+    caRegistry.onCertificateRegistered((event) => {
+      publishCertificateRegistered(core.gate, event);
+      registrySync.changed('JustInTimeRegistration');
+    });
 
     const control = await createControlPlane({
       registry, caRegistry, accessKeys: store.accessKeys, accessKeyRegistry: regs.accessKeys, endpoint: config.endpoint, region: config.region, accountId,
+      onWrite: (operation) => registrySync.changed(operation),
       authorize: ({ accessKeyId, action, resource, sourceIp }) => authorizer.allowsControl(accessKeyId, action, resource, sourceIp),
       // The web console: the same operations with a session cookie; its MQTT test client is an ordinary MQTT-over-WebSocket client.
       console: {
@@ -97,7 +107,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
 
     let closing: Promise<void> | undefined;
     return {
-      config, accountId, ports, controlUrl, caPath, warnings: dataPlane.warnings, credentialsPath: credentials.path,
+      config, accountId, ports, controlUrl, caPath, warnings: dataPlane.warnings, credentialsPath: credentials.path, cluster: bus,
       banner: () => banner(config, describeProfile(profile), ports, controlUrl, caPath, credentials.path),
       close: () => (closing ??= closeAll().then(() => log.flush())),
     };

@@ -22,6 +22,8 @@ export interface RunningTopicd {
   readonly warnings: readonly string[];
   /** The ready banner: each listener's URL, the CA path, and the next command to run. */
   banner(): string;
+  /** This node in its cluster: its name, and whether the bus reaches the other nodes now (a readiness check). */
+  readonly cluster: { readonly nodeId: string; readonly clustered: boolean; readonly connected: boolean; onConnectedChange(listener: (connected: boolean) => void): void };
   /** Stops accepting, lets in-flight requests finish, flushes the store, closes everything. */
   close(): Promise<void>;
 }

@@ -9,24 +9,21 @@
  * message over and the session keeps it within its own bounds (its queue, its drops and their count;
  * session.ts), so one client's congestion never holds back another's publishes.
  */
+import type { Bus } from '../bus/bus.js';
 import type { Message, QoS } from '../protocol/codec.js';
-import { parseSharedFilter } from '../protocol/topics.js';
-import type { RetainedStore, SessionStore, SessionSubscriptionRow } from '../store/store.js';
+import type { Durability, RetainedStore, SessionStore, SessionSubscriptionRow, StoredSession } from '../store/store.js';
 import { after, SYSTEM_CLOCK, type Clock } from './clock.js';
 import { fromSessionMessageRow } from './message-codec.js';
 import { RetainedMessages } from './retained.js';
 import { Session, type SessionChannel, type SessionSubscription } from './session.js';
-import { SharedGroup } from './shared-group.js';
-import { NO_LOCAL, RETAIN_AS_PUBLISHED, TopicTree } from './topic-tree.js';
+import { Subscriptions } from './subscriptions.js';
+import { NO_LOCAL, RETAIN_AS_PUBLISHED } from './topic-tree.js';
 
 /** The v5 Session Expiry Interval that means never. */
 const NEVER_EXPIRES = 0xffffffff;
 
 /** The principal key of a client of the plain development listener (auth/authorizer.ts principalKey). */
 export const ANONYMOUS_OWNER = 'anonymous';
-
-/** What the topic tree delivers to: a session, or a shared subscription group of sessions. */
-type Target = Session | SharedGroup;
 
 export interface BrokerOptions {
   /** Whether `a/#` matches `a` as well (standard); AWS IoT: no. */
@@ -52,6 +49,13 @@ export interface BrokerDeps {
   /** A store write failed: the message was routed, but its stored copy may not survive a restart. */
   onStoreError?: ((err: unknown, context: string) => void) | undefined;
   clock?: Clock | undefined;
+  /**
+   * The other nodes of a cluster (a clustered Bus only): messages published here are forwarded,
+   * theirs routed here, the filters served here declared, and sessions claimed from and given up to
+   * them. Durability orders a given-up session's last writes before the claimer reads them.
+   */
+  bus?: Bus | undefined;
+  durability?: Durability | undefined;
 }
 
 /** Why a session could not be opened. */
@@ -59,20 +63,27 @@ export type OpenRefusal = 'owned-by-another';
 
 export class Broker {
   readonly retained: RetainedMessages;
-  private readonly tree: TopicTree<Target>;
-  /** Shared subscription groups by their full `$share/{group}/{filter}`. */
-  private readonly groups = new Map<string, SharedGroup>();
+  private readonly subs: Subscriptions;
   private readonly sessions = new Map<string, Session>();
   private readonly clock: Clock;
   /** CONNECTs per client id in the current second (only when a connect rate is set). */
   private readonly connectsThisSecond = new Map<string, number>();
   private connectSecond = 0;
+  private readonly bus: Bus | undefined;
 
   constructor(private readonly options: BrokerOptions = AWS_BROKER_OPTIONS, private readonly deps: BrokerDeps = {}) {
     this.clock = deps.clock ?? SYSTEM_CLOCK;
-    this.tree = new TopicTree<Target>({ hashMatchesParent: options.hashMatchesParent });
+    // Only a clustered bus: the embedded node pays nothing for it.
+    this.bus = deps.bus?.clustered === true ? deps.bus : undefined;
+    this.subs = new Subscriptions(options.hashMatchesParent, this.bus);
+    this.bus?.onMessage((message, share) => this.fromBus(message, share));
+    this.bus?.onClaim((clientId) => this.release(clientId));
     this.retained = new RetainedMessages(
       { hashMatchesParent: options.hashMatchesParent, toWildcards: options.retainedToWildcards }, this.clock, deps.retainedStore, this.storeFailed);
+    // The bus was away: what other nodes retained meanwhile is in the Store.
+    this.bus?.onConnectedChange((connected) => {
+      if (connected) this.retained.load(true).catch(this.storeFailed);
+    });
   }
 
   // ---- sessions ----
@@ -121,7 +132,7 @@ export class Broker {
     const present = session !== undefined;
     if (!session) {
       session = this.newSession(clientId);
-      this.sessions.set(clientId, session);
+      this.hold(session);
     }
     const wasPersistent = session.persistent;
     session.expirySeconds = expirySeconds;
@@ -168,33 +179,98 @@ export class Broker {
     this.armExpiry(session, session.expirySeconds * 1000);
   }
 
-  /** Loads the persistent sessions the store kept, dropping expired ones; call once before serving. */
+  /**
+   * Loads the persistent sessions the store kept, dropping expired ones; call once before serving. A
+   * cluster node loads none: a session is loaded where its client connects (`claim`).
+   */
   async loadSessions(): Promise<number> {
     const store = this.deps.sessionStore;
-    if (!store) return 0;
-    const now = this.clock.now();
-    for (const stored of await store.all()) {
-      const { clientId, expirySeconds, disconnectedAt, owner } = stored.session;
-      // A session whose connection was live when the process died counts as disconnected now.
-      const left = expirySeconds * 1000 - (disconnectedAt === null ? 0 : now - disconnectedAt);
-      if (left <= 0) {
-        await store.delete(clientId);
-        continue;
-      }
-      const session = this.newSession(clientId);
-      session.expirySeconds = expirySeconds;
-      // An older topicd kept no owner: its sessions count as an authenticated principal's.
-      session.owner = owner ?? '';
-      this.sessions.set(clientId, session);
-      for (const s of stored.subscriptions) this.addSubscription(session, s.filter, s.qos, s.options ?? 0, s.identifier ?? 0);
-      for (const row of stored.messages) {
-        session.restore(fromSessionMessageRow(row), { seq: row.seq, packetId: row.packetId, released: row.released === true, ids: row.identifiers });
-      }
-      for (const packetId of stored.awaitingRelease) session.awaitingRelease.add(packetId);
-      if (disconnectedAt === null) await store.put({ clientId, expirySeconds, disconnectedAt: now, owner });
-      this.armExpiry(session, left);
-    }
+    if (!store || this.bus !== undefined) return 0;
+    for (const stored of await store.all()) await this.restore(store, stored);
     return this.sessions.size;
+  }
+
+  private async restore(store: SessionStore, stored: StoredSession): Promise<void> {
+    const now = this.clock.now();
+    const { clientId, expirySeconds, disconnectedAt, owner } = stored.session;
+    // A session whose connection was live when the process died counts as disconnected now.
+    const left = expirySeconds * 1000 - (disconnectedAt === null ? 0 : now - disconnectedAt);
+    if (left <= 0) {
+      await store.delete(clientId);
+      return;
+    }
+    const session = this.newSession(clientId);
+    session.expirySeconds = expirySeconds;
+    // An older topicd kept no owner: its sessions count as an authenticated principal's.
+    session.owner = owner ?? '';
+    this.hold(session);
+    for (const s of stored.subscriptions) this.subs.add(session, s.filter, s.qos, s.options ?? 0, s.identifier ?? 0);
+    for (const row of stored.messages) {
+      session.restore(fromSessionMessageRow(row), { seq: row.seq, packetId: row.packetId, released: row.released === true, ids: row.identifiers });
+    }
+    for (const packetId of stored.awaitingRelease) session.awaitingRelease.add(packetId);
+    if (disconnectedAt === null) await store.put({ clientId, expirySeconds, disconnectedAt: now, owner });
+    this.armExpiry(session, left);
+  }
+
+  // ---- the cluster ----
+
+  /** Whether a CONNECT for the client id must first claim its session from the cluster. */
+  mustClaim(clientId: string): boolean {
+    return this.bus !== undefined && !this.sessions.has(clientId);
+  }
+
+  /**
+   * Takes the client id's session from the node holding it (which closes its connection and makes its
+   * writes durable first), then loads it from the Store. False when the Store could not be read.
+   */
+  async claim(clientId: string): Promise<boolean> {
+    await this.bus?.claim(clientId);
+    const store = this.deps.sessionStore;
+    if (store === undefined || this.sessions.has(clientId)) return true;
+    try {
+      const stored = await store.get(clientId);
+      if (stored !== undefined && !this.sessions.has(clientId)) await this.restore(store, stored);
+      return true;
+    } catch (err) {
+      this.storeFailed(err);
+      return false;
+    }
+  }
+
+  /** Another node claims the session: its connection here ends, the session leaves this node's memory (not the Store). */
+  private async release(clientId: string): Promise<void> {
+    const session = this.sessions.get(clientId);
+    if (session !== undefined) {
+      session.channel?.takenOver();
+      if (this.sessions.get(clientId) === session) this.forget(session);
+    }
+    const durability = this.deps.durability;
+    if (durability !== undefined) await new Promise<void>((resolve) => durability.afterDurable(resolve, undefined));
+  }
+
+  /** A message another node published: routed to this node's subscribers, its retained copy followed. */
+  private fromBus(message: Message, share: string | undefined): void {
+    if (share !== undefined) {
+      this.subs.group(share)?.deliver(message, message.qos, false, undefined);
+      return;
+    }
+    if (message.retain) this.retained.retain(message, false);
+    this.route(message, undefined);
+  }
+
+  private hold(session: Session): void {
+    this.sessions.set(session.clientId, session);
+    this.bus?.hold(session.clientId, true);
+  }
+
+  /** Out of memory only: no Store write. */
+  private forget(session: Session): void {
+    this.clock.clearTimeout(session.expiryTimer);
+    session.expiryTimer = undefined;
+    for (const filter of [...session.subscriptions.keys()]) this.subs.remove(session, filter);
+    this.sessions.delete(session.clientId);
+    this.bus?.hold(session.clientId, false);
   }
 
   /** Shutdown: no session expires any more in this process (persistent ones stay in the Store). */
@@ -245,8 +321,8 @@ export class Broker {
   private discard(session: Session): void {
     this.clock.clearTimeout(session.expiryTimer);
     session.expiryTimer = undefined;
-    for (const filter of [...session.subscriptions.keys()]) this.removeSubscription(session, filter);
-    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+    if (this.sessions.get(session.clientId) === session) this.forget(session);
+    else for (const filter of [...session.subscriptions.keys()]) this.subs.remove(session, filter);
     if (session.persistent) this.deps.sessionStore?.delete(session.clientId).catch(this.storeFailed);
   }
 
@@ -257,46 +333,14 @@ export class Broker {
    * a shared subscription: MQTT 5 §4.8.2 sends no retained messages to share groups).
    */
   subscribe(session: Session, filter: string, qos: QoS, flags = 0, id = 0): Message[] {
-    const shared = this.addSubscription(session, filter, qos, flags, id);
+    const shared = this.subs.add(session, filter, qos, flags, id);
     if (session.persistent) this.deps.sessionStore?.subscribe(session.clientId, subscriptionRow(filter, { qos, flags, id })).catch(this.storeFailed);
     return shared ? [] : this.retained.for(filter);
   }
 
   unsubscribe(session: Session, filter: string): boolean {
-    if (!this.removeSubscription(session, filter)) return false;
+    if (!this.subs.remove(session, filter)) return false;
     if (session.persistent) this.deps.sessionStore?.unsubscribe(session.clientId, filter).catch(this.storeFailed);
-    return true;
-  }
-
-  /** Puts the subscription in the tree (through its share group when shared); true when shared. */
-  private addSubscription(session: Session, filter: string, qos: QoS, flags: number, id: number): boolean {
-    session.subscriptions.set(filter, { qos, flags, id });
-    const shared = parseSharedFilter(filter);
-    if (!shared) {
-      this.tree.add({ subscriber: session, filter, qos, flags, id });
-      return false;
-    }
-    let group = this.groups.get(filter);
-    if (!group) {
-      group = new SharedGroup(filter);
-      this.groups.set(filter, group);
-      // The group takes the highest QoS from the tree and gives each member its own granted QoS.
-      this.tree.add({ subscriber: group, filter: shared.filter, qos: 2 });
-    }
-    group.add(session, qos, id);
-    return true;
-  }
-
-  private removeSubscription(session: Session, filter: string): boolean {
-    if (!session.subscriptions.delete(filter)) return false;
-    const shared = parseSharedFilter(filter);
-    if (!shared) return this.tree.remove(session, filter);
-    const group = this.groups.get(filter);
-    if (!group?.remove(session)) return false;
-    if (group.size === 0) {
-      this.groups.delete(filter);
-      this.tree.remove(group, shared.filter);
-    }
     return true;
   }
 
@@ -308,7 +352,17 @@ export class Broker {
    */
   publish(message: Message, origin: Session | undefined): void {
     if (message.retain) this.retained.retain(message);
-    const matches = this.tree.match(message.topic);
+    this.route(message, origin);
+    const bus = this.bus;
+    if (bus === undefined) return;
+    bus.forward(message);
+    // NATS unreachable: this node's shared groups are served here until it is back.
+    if (!bus.connected) this.subs.routeGroupsHere(message);
+  }
+
+  /** Hot path: this node's matching subscriptions. */
+  private route(message: Message, origin: Session | undefined): void {
+    const matches = this.subs.tree.match(message.topic);
     for (let i = 0; i < matches.length; i++) {
       const m = matches[i]!;
       const flags = m.flags;
@@ -327,7 +381,7 @@ export class Broker {
   deliverTo(clientId: string, message: Message): void {
     const session = this.sessions.get(clientId);
     if (session === undefined) return;
-    const matches = this.tree.match(message.topic);
+    const matches = this.subs.tree.match(message.topic);
     for (let i = 0; i < matches.length; i++) {
       const m = matches[i]!;
       if (m.subscriber !== session) continue;

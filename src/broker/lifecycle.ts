@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/authorizer.js';
+import type { PublishProperties, QoS } from '../protocol/codec.js';
 import type { Clock } from './clock.js';
 import type { PublishGate } from './ingress.js';
 
@@ -39,9 +40,26 @@ export function principalIdentifier(principal: Principal): string {
   }
 }
 
+/** A connection's will as CONNECT gave it (channel/context.ts Will), for a cluster's node watch. */
+export interface PresenceWill {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties: PublishProperties | undefined;
+  delaySeconds: number;
+}
+
+/** Told of each connection and its end: a cluster keeps them where other nodes find them if this node dies (node-watch.ts). */
+export interface PresenceHook {
+  connected(id: ConnectionIdentity, will: PresenceWill | undefined): void;
+  disconnected(id: ConnectionIdentity): void;
+}
+
 export class LifecycleEvents {
   /** AWS: versionNumber rises with each connection of a client id. */
   private readonly versions = new Map<string, number>();
+  presence: PresenceHook | undefined;
 
   constructor(private readonly gate: PublishGate, private readonly clock: Clock) {}
 
@@ -58,7 +76,8 @@ export class LifecycleEvents {
     };
   }
 
-  connected(id: ConnectionIdentity): void {
+  connected(id: ConnectionIdentity, will?: PresenceWill): void {
+    this.presence?.connected(id, will);
     this.emit(`$aws/events/presence/connected/${id.clientId}`, id.clientId, {
       clientId: id.clientId, timestamp: this.clock.now(), eventType: 'connected', sessionIdentifier: id.sessionIdentifier,
       principalIdentifier: id.principalIdentifier, ipAddress: id.ipAddress, versionNumber: id.versionNumber,
@@ -66,6 +85,7 @@ export class LifecycleEvents {
   }
 
   disconnected(id: ConnectionIdentity, reason: DisconnectReason): void {
+    this.presence?.disconnected(id);
     this.emit(`$aws/events/presence/disconnected/${id.clientId}`, id.clientId, {
       clientId: id.clientId, timestamp: this.clock.now(), eventType: 'disconnected', sessionIdentifier: id.sessionIdentifier,
       principalIdentifier: id.principalIdentifier, clientInitiatedDisconnect: reason === 'CLIENT_INITIATED_DISCONNECT',

@@ -4,24 +4,11 @@
  * properties are kept as JSON, correlation data in base64: this runs once per stored message,
  * never on the plain delivery path.
  */
-import { createMessage, type Message, type PublishProperties, type QoS } from '../protocol/codec.js';
+import { createMessage, type Message, type QoS } from '../protocol/codec.js';
+import { parseProperties, serializeProperties } from '../protocol/properties-json.js';
 import type { RetainedRow, SessionMessageRow } from '../store/store.js';
 
-interface StoredProperties extends Omit<PublishProperties, 'correlationData'> {
-  correlationData?: string;
-}
-
-export function serializeProperties(properties: PublishProperties | undefined): string | null {
-  if (!properties) return null;
-  const { correlationData, ...rest } = properties;
-  return JSON.stringify(correlationData ? { ...rest, correlationData: correlationData.toString('base64') } : rest);
-}
-
-export function parseProperties(text: string | null): PublishProperties | undefined {
-  if (text === null) return undefined;
-  const { correlationData, ...rest } = JSON.parse(text) as StoredProperties;
-  return correlationData === undefined ? rest : { ...rest, correlationData: Buffer.from(correlationData, 'base64') };
-}
+export { parseProperties, serializeProperties };
 
 export function toRetainedRow(message: Message, now: number): RetainedRow {
   return { topic: message.topic, payload: message.payload, qos: message.qos, properties: serializeProperties(message.properties), updatedAt: now };

@@ -37,25 +37,32 @@ export class RetainedMessages {
     return this.messages.size;
   }
 
-  /** Loads what the store kept; call once before serving. */
-  async load(): Promise<number> {
+  /**
+   * Loads what the store kept; call once before serving. In a cluster, again when the bus is back:
+   * `replace` then drops what other nodes deleted meanwhile.
+   */
+  async load(replace = false): Promise<number> {
     if (!this.store) return 0;
-    for (const row of await this.store.all()) this.messages.set(row.topic, { message: fromRetainedRow(row), at: row.updatedAt });
+    const rows = await this.store.all();
+    if (replace) this.messages.clear();
+    for (const row of rows) this.messages.set(row.topic, { message: fromRetainedRow(row), at: row.updatedAt });
     return this.messages.size;
   }
 
   /**
    * Keeps (or with an empty payload deletes) the topic's retained message. The Store write is issued
-   * now; the publisher's acknowledgement waits for it (Durability.afterDurable).
+   * now; the publisher's acknowledgement waits for it (Durability.afterDurable). `write` false: another
+   * node of the cluster published it and wrote the shared Store; this node's copy only follows.
    */
-  retain(message: Message): void {
+  retain(message: Message, write = true): void {
+    const store = write ? this.store : undefined;
     if (message.payload.length === 0) {
-      if (this.messages.delete(message.topic) && this.store) this.store.delete(message.topic).catch(this.storeFailed);
+      if (this.messages.delete(message.topic) && store) store.delete(message.topic).catch(this.storeFailed);
       return;
     }
     const at = this.clock.now();
     this.messages.set(message.topic, { message, at });
-    if (this.store) this.store.put(toRetainedRow(message, at)).catch(this.storeFailed);
+    if (store) store.put(toRetainedRow(message, at)).catch(this.storeFailed);
   }
 
   /** The retained message of one topic, unless it expired. */

@@ -76,6 +76,12 @@ export interface Config {
   maxConnections: number;
   /** Connections each data-plane listener holds before they are authenticated (TLS handshake, or no certificate yet). */
   maxUnauthenticated: number;
+  /** `postgres://USER@HOST:PORT/DB` (a cluster's shared store); undefined: SQLite in the data dir. */
+  store: string | undefined;
+  /** `nats://HOST:PORT` (the bus between a cluster's nodes); undefined: in-process, one node. */
+  bus: string | undefined;
+  /** This node's name in a cluster; undefined: derived from the host name and the ports. */
+  nodeId: string | undefined;
 }
 
 interface Setting {
@@ -135,6 +141,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'httpKeepAliveTimeout', flag: 'http-keep-alive-timeout', kind: 'int', describe: 'seconds an idle HTTPS keep-alive connection is kept open (default 60)' },
   { key: 'maxConnections', flag: 'max-connections', kind: 'int', describe: 'connections each data-plane listener holds at once (default 20000)' },
   { key: 'maxUnauthenticated', flag: 'max-unauthenticated', kind: 'int', describe: 'connections each data-plane listener holds before they are authenticated (default 1000)' },
+  { key: 'store', flag: 'store', kind: 'optional-string', describe: 'postgres://USER@HOST:PORT/DB to share a store in a cluster (default: SQLite in the data dir)' },
+  { key: 'bus', flag: 'bus', kind: 'optional-string', describe: 'nats://HOST:PORT to join a cluster\'s nodes (default: in-process, one node)' },
+  { key: 'nodeId', flag: 'node-id', kind: 'optional-string', describe: 'this node\'s name in a cluster (default: from the host name and ports)' },
 ];
 
 export const DEFAULTS: Config = {
@@ -186,6 +195,9 @@ export const DEFAULTS: Config = {
   httpKeepAliveTimeout: 60,
   maxConnections: 20_000,
   maxUnauthenticated: 1_000,
+  store: undefined,
+  bus: undefined,
+  nodeId: undefined,
 };
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -283,8 +295,22 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   for (const key of ['tlsHandshakeTimeout', 'httpHeadersTimeout', 'httpRequestTimeout', 'httpKeepAliveTimeout', 'maxConnections', 'maxUnauthenticated'] as const) {
     if (result[key] < 1) throw new TopicdError('InvalidRequestException', `${SETTINGS.find((s) => s.key === key)!.flag} must be 1 or more, got ${result[key]}`);
   }
+  checkCluster(result);
   result.dataDir = resolve(result.dataDir);
   return result;
+}
+
+/** The cluster settings: a PostgreSQL URL, a NATS URL, a node name that fits in a NATS subject. */
+function checkCluster(config: Config): void {
+  if (config.store !== undefined && !/^postgres(ql)?:\/\/[^/\s]+\/[^\s]+$/.test(config.store)) {
+    throw new TopicdError('InvalidRequestException', `store must be postgres://USER@HOST:PORT/DB, got "${config.store}"`);
+  }
+  if (config.bus !== undefined && !/^nats:\/\/[^\s/]+(,nats:\/\/[^\s/]+)*$/.test(config.bus)) {
+    throw new TopicdError('InvalidRequestException', `bus must be nats://HOST:PORT, got "${config.bus}"`);
+  }
+  if (config.nodeId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(config.nodeId)) {
+    throw new TopicdError('InvalidRequestException', `node-id must be 1-64 letters, digits, _ or -, got "${config.nodeId}"`);
+  }
 }
 
 /** The actions plain-TCP clients may take, from the mqtt-plain-allow setting; null when it is malformed. */

@@ -45,6 +45,8 @@ export interface ControlPlaneDeps {
   authorize?: (call: { accessKeyId: string; action: string; resource: string; sourceIp: string }) => boolean;
   /** Clock for the SigV4 date check (tests). */
   now?: () => number;
+  /** Told after each write operation succeeded (its AWS name): a cluster's other nodes reload their registries. */
+  onWrite?: (operation: string) => void;
   /** The web console at /console/: its data, its MQTT WebSocket hook, its root CA. false: no console. */
   console?: ConsoleOptions | false;
 }
@@ -152,6 +154,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Fastif
       headers: request.headers,
       body: rawBody(request),
     });
+    if (op.method !== 'GET') deps.onWrite?.(op.name);
     if (output === undefined) {
       await reply.code(200).send();
       return;

@@ -140,6 +140,11 @@ export class AccessKeyRegistry implements AccessKeyRegistryApi {
     this.emit(accessKeyId, true);
   }
 
+  /** Another node of the cluster deleted the key: its connections here go too. */
+  deletedElsewhere(accessKeyId: string): void {
+    this.emit(accessKeyId, true);
+  }
+
   onChange(listener: (change: { accessKeyId: string; deleted: boolean }) => void): () => void {
     const entry = (change: { accessKeyId: string; deleted: boolean }): void => listener(change);
     this.listeners.add(entry);

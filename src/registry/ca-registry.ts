@@ -86,6 +86,12 @@ export class CaRegistry implements CaRegistryApi, ClientCertificateTrust {
     this.refreshTrust(false);
   }
 
+  /** Another node of the cluster changed the CAs: reload them and tell the TLS listeners. */
+  async refresh(): Promise<void> {
+    await this.init();
+    this.refreshTrust(true);
+  }
+
   caCertificateArn(certificateId: string): string {
     return `arn:aws:iot:${this.registry.region}:${this.registry.accountId}:cacert/${certificateId}`;
   }

@@ -47,6 +47,15 @@ export class AccessKeyDirectory {
     for (const key of await this.store.accessKeys.list()) this.ids.add(key.accessKeyId);
   }
 
+  /** Reloads the ids (another node made or deleted keys); resolves the ids that are gone. */
+  async refresh(): Promise<string[]> {
+    const now = new Set((await this.store.accessKeys.list()).map((k) => k.accessKeyId));
+    const gone = [...this.ids].filter((id) => !now.has(id));
+    this.ids.clear();
+    for (const id of now) this.ids.add(id);
+    return gone;
+  }
+
   exists(accessKeyId: string): boolean {
     return this.ids.has(accessKeyId);
   }

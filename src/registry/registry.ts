@@ -127,6 +127,27 @@ export class Registry implements RegistryApi {
     await this.view.load(this.store);
   }
 
+  /**
+   * Another node of the cluster changed the registry: reload the statuses and the authorization view,
+   * then tell listeners of each status that changed, as a write here would (live connections are cut).
+   */
+  async refresh(): Promise<void> {
+    const changes: CertificateChange[] = [];
+    const seen = new Set<string>();
+    for (const { certificateId, status } of await this.store.certificates.listStatuses()) {
+      seen.add(certificateId);
+      if (this.statuses.get(certificateId) !== status) changes.push({ certificateId, status });
+      this.statuses.set(certificateId, status);
+    }
+    for (const certificateId of [...this.statuses.keys()]) {
+      if (seen.has(certificateId)) continue;
+      this.statuses.delete(certificateId);
+      changes.push({ certificateId, status: undefined });
+    }
+    await this.view.load(this.store);
+    for (const change of changes) this.emit(change);
+  }
+
   thingArn(thingName: string): string {
     return `arn:aws:iot:${this.region}:${this.accountId}:thing/${thingName}`;
   }

@@ -307,6 +307,8 @@ export interface PendingWillRow {
 export interface SessionStore {
   /** Every session with its subscriptions and messages (in seq order), for the broker at start. */
   all(): Promise<StoredSession[]>;
+  /** One session with its subscriptions and messages, as `all` gives it (a cluster node loads a session its client brought). */
+  get(clientId: string): Promise<StoredSession | undefined>;
   /** Inserts or replaces the session row. */
   put(session: SessionRow): Promise<void>;
   /** Deletes the session with its subscriptions and messages. */
@@ -412,6 +414,27 @@ export interface MetaStore {
   set(key: string, value: string): Promise<void>;
 }
 
+/** One live connection of a cluster node: what the cluster sends for it if the node dies (JSON, opaque to the store). */
+export interface NodeConnectionRow {
+  node: string;
+  sessionId: string;
+  record: string;
+}
+
+/**
+ * Node leases for a cluster (PostgreSQL only): each node renews its lease; a node whose lease ran out
+ * is dead, and exactly one live node takes its connections (to send their wills and events).
+ */
+export interface NodeLeaseStore {
+  renew(node: string, until: number): Promise<void>;
+  /** Deletes the leases that ran out before `now` with their connections, and resolves those connections. */
+  takeExpired(now: number): Promise<NodeConnectionRow[]>;
+  putConnection(row: NodeConnectionRow): Promise<void>;
+  deleteConnection(node: string, sessionId: string): Promise<void>;
+  /** A clean stop: the node's lease and connections go. */
+  release(node: string): Promise<void>;
+}
+
 /** Orders acknowledgements after the writes they acknowledge. */
 export interface Durability {
   /**
@@ -434,5 +457,7 @@ export interface Store extends Durability {
   readonly retained: RetainedStore;
   readonly sessions: SessionStore;
   readonly shadows: ShadowStore;
+  /** A store several nodes share keeps their leases; absent in the embedded one. */
+  readonly leases?: NodeLeaseStore | undefined;
   close(): Promise<void>;
 }

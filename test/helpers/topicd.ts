@@ -46,7 +46,7 @@ export function readCredentials(path: string): { accessKeyId: string; secretAcce
 }
 
 export async function startTestTopicd(flags: Record<string, unknown> = {}): Promise<TestTopicd> {
-  const dataDir = tempDir();
+  const dataDir = typeof flags['dataDir'] === 'string' ? flags['dataDir'] : tempDir();
   const config = loadConfig({
     env: {},
     flags: { dataDir, httpsPort: 0, mqttPort: 0, alpnPort: 0, controlPort: 0, logLevel: 'error', ...flags },

@@ -19,6 +19,22 @@ describe('config', () => {
     assert.equal(DEFAULTS.dataDir, './data');
   });
 
+  it('config - cluster: --store, --bus and --node-id from file, env and flags, each checked', () => {
+    const c = loadConfig({ env: {} });
+    assert.equal(c.store, undefined);
+    assert.equal(c.bus, undefined);
+    assert.equal(c.nodeId, undefined);
+    const file = join(tempDir(), 'topicd.json');
+    writeFileSync(file, JSON.stringify({ store: 'postgres://u@db:5432/iot', 'node-id': 'from-file' }));
+    const d = loadConfig({ configFile: file, env: { TOPICD_BUS: 'nats://nats:4222', TOPICD_NODE_ID: 'from-env' }, flags: { nodeId: 'node-1' } });
+    assert.equal(d.store, 'postgres://u@db:5432/iot');
+    assert.equal(d.bus, 'nats://nats:4222');
+    assert.equal(d.nodeId, 'node-1');
+    assert.throws(() => loadConfig({ env: { TOPICD_STORE: 'mysql://db/x' } }), /store must be postgres:\/\/USER@HOST:PORT\/DB/);
+    assert.throws(() => loadConfig({ env: { TOPICD_BUS: 'http://nats:4222' } }), /bus must be nats:\/\/HOST:PORT/);
+    assert.throws(() => loadConfig({ env: {}, flags: { nodeId: 'a.b' } }), /node-id must be/);
+  });
+
   it('config - file < env < flags', () => {
     const file = join(tempDir(), 'topicd.json');
     writeFileSync(file, JSON.stringify({ 'https-port': 1111, mqttPort: 2222, endpoint: 'from-file', region: 'eu-west-1' }));

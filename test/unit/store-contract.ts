@@ -445,6 +445,21 @@ export function storeContract(name: string, backend: StoreBackend): void {
         assert.deepEqual(all[0]?.messages, [message(1), message(2)]);
         assert.deepEqual(all[1]?.messages, []);
       });
+      test('sessions - get(clientId) returns the one session as all() does, undefined for an unknown one', async () => {
+        await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: 5, owner: 'cert-a' });
+        await store.sessions.put({ clientId: 'b', expirySeconds: 30, disconnectedAt: null, owner: null });
+        await store.sessions.subscribe('a', { filter: 'x/#', qos: 1, options: 1, identifier: 3 });
+        await store.sessions.subscribe('b', { filter: 'y', qos: 0 });
+        await store.sessions.enqueue('a', message(2));
+        await store.sessions.enqueue('a', message(1));
+        await store.sessions.enqueue('b', message(3));
+        await store.sessions.awaitRelease('a', 7);
+        const a = await store.sessions.get('a');
+        assert.deepEqual(a, (await store.sessions.all()).find((s) => s.session.clientId === 'a'));
+        assert.deepEqual(a?.messages.map((m) => m.seq), [1, 2]);
+        assert.deepEqual(a?.awaitingRelease, [7]);
+        assert.equal(await store.sessions.get('nobody'), undefined);
+      });
       test('sessions - dequeue, unsubscribe, and delete takes subscriptions and messages with it', async () => {
         await store.sessions.put({ clientId: 'a', expirySeconds: 60, disconnectedAt: null, owner: null });
         await store.sessions.subscribe('a', { filter: 'f', qos: 1 });

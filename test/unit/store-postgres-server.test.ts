@@ -36,7 +36,7 @@ describe('PostgresStore - migrations', () => {
     assert.deepEqual(await versions(schema), MIGRATIONS.map((m) => m.version));
     const tables = await admin(async (c) => (await c.query<{ tablename: string }>(
       'SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename', [schema])).rows.map((r) => r.tablename));
-    assert.deepEqual(tables, ['access_keys', 'ca_certificates', 'certificates', 'meta', 'pending_wills', 'policies', 'policy_targets',
+    assert.deepEqual(tables, ['access_keys', 'ca_certificates', 'certificates', 'meta', 'node_connections', 'node_leases', 'pending_wills', 'policies', 'policy_targets',
       'policy_versions', 'retained', 'schema_migrations', 'session_messages', 'session_releases', 'session_subscriptions', 'sessions', 'shadows',
       'thing_principals', 'thing_types', 'things']);
   });
@@ -103,6 +103,30 @@ describe('PostgresStore - values', () => {
 });
 
 describe('PostgresStore - nodes sharing a schema', () => {
+  test('postgres - node leases: an expired node\'s connections go to exactly one of the stores that look at once; a renewed or released one\'s to none', async () => {
+    const schema = freshSchema();
+    const [a, b, c] = [await open(schema), await open(schema), await open(schema)];
+    try {
+      await a.leases.renew('dead', 1000);
+      await a.leases.renew('alive', 10_000);
+      await a.leases.renew('stopped', 1000);
+      for (const id of ['s1', 's2']) await a.leases.putConnection({ node: 'dead', sessionId: id, record: `{"id":"${id}"}` });
+      await a.leases.putConnection({ node: 'dead', sessionId: 'gone', record: '{}' });
+      await a.leases.deleteConnection('dead', 'gone');
+      await a.leases.putConnection({ node: 'alive', sessionId: 's3', record: '{}' });
+      await a.leases.putConnection({ node: 'stopped', sessionId: 's4', record: '{}' });
+      await a.leases.release('stopped');
+      const taken = await Promise.all([b.leases.takeExpired(5000), c.leases.takeExpired(5000)]);
+      assert.deepEqual(taken.flat().map((r) => `${r.node}/${r.sessionId}/${r.record}`).sort(), ['dead/s1/{"id":"s1"}', 'dead/s2/{"id":"s2"}']);
+      assert.deepEqual(await b.leases.takeExpired(5000), [], 'taken once');
+      assert.deepEqual((await c.leases.takeExpired(20_000)).map((r) => r.sessionId), ['s3'], 'alive until its lease runs out');
+    } finally {
+      await a.close();
+      await b.close();
+      await c.close();
+    }
+  });
+
   test('postgres - concurrent attaches from two stores never pass the target\'s limit', async () => {
     const schema = freshSchema();
     const [a, b] = [await open(schema), await open(schema)];

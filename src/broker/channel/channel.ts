@@ -49,6 +49,7 @@ export class Channel implements ChannelContext {
   clientAliasMax = 0;
   outAliases: Map<string, number> | undefined;
   problemInfo = true;
+  pending: Packet[] | undefined;
   readonly rate = new RateWindow();
   readonly subscribeRate = new RateWindow();
 
@@ -62,6 +63,10 @@ export class Channel implements ChannelContext {
   handle(packet: Packet): void {
     if (this.state === 'closed') return;
     this.lastActivity = this.deps.clock.now();
+    if (this.pending !== undefined) {
+      this.pending.push(packet);
+      return;
+    }
     if (this.state === 'awaiting-connect') {
       // [MQTT-3.1.0-1] the first packet must be CONNECT
       if (packet.cmd !== 'connect') return this.close(undefined, `first packet was ${packet.cmd}, not CONNECT`);

@@ -5,7 +5,7 @@
  * (resumed, taken over from another connection, or new) and CONNACK with what the connection gets.
  */
 import { randomUUID } from 'node:crypto';
-import type { IConnectPacket } from 'mqtt-packet';
+import type { IConnectPacket, Packet } from 'mqtt-packet';
 import { principalKey, type ConnectAttribute } from '../../auth/authorizer.js';
 import { encode } from '../../protocol/codec.js';
 import { CONNACK_V4, RC, connackCodeV4 } from '../../protocol/reason-codes.js';
@@ -26,7 +26,7 @@ const WILL_REFUSAL: Record<Refusal, number> = {
   QuotaExceeded: RC.QUOTA_EXCEEDED,
 };
 
-export function onConnect(ch: ChannelContext, packet: IConnectPacket): void {
+export function onConnect(ch: ChannelContext, packet: IConnectPacket, claimed = false): void {
   const version = packet.protocolVersion;
   if (version !== 4 && version !== 5) {
     // [MQTT-3.1.2-2] unsupported protocol level: CONNACK 0x01 then close (3.1 clients included)
@@ -51,6 +51,8 @@ export function onConnect(ch: ChannelContext, packet: IConnectPacket): void {
   }
   // AWS: the `$` prefix is reserved for the service
   if (clientId.charCodeAt(0) === 36) return refuse(ch, RC.CLIENT_IDENTIFIER_NOT_VALID, 'client id must not start with $');
+  // A cluster: the session may be held by another node; it lets go (and its writes land) first.
+  if (!claimed && !assigned && broker.mustClaim(clientId)) return claimThenConnect(ch, packet, clientId);
   // An unknown username (the AWS device SDK sends a metrics string) is ignored: the certificate decides.
   // AWS: iot:ConnectAttributes lets a Connect policy refuse persistent sessions or wills.
   const persistent = version === 5 ? (props?.sessionExpiryInterval ?? 0) > 0 : packet.clean === false;
@@ -108,10 +110,23 @@ export function onConnect(ch: ChannelContext, packet: IConnectPacket): void {
   const lifecycle = ch.deps.lifecycle;
   if (lifecycle) {
     ch.identity = lifecycle.identify(clientId, principal, ch.link.remoteAddress);
-    lifecycle.connected(ch.identity);
+    lifecycle.connected(ch.identity, ch.will);
   }
   // After CONNACK: redeliver what the session still owes [MQTT-4.4.0-1].
   session.attach(ch);
+}
+
+/** CONNECT waits for the claim; packets behind it wait in `pending` and are handled after, in order. */
+function claimThenConnect(ch: ChannelContext, packet: IConnectPacket, clientId: string): void {
+  const pending: Packet[] = [];
+  ch.pending = pending;
+  void ch.deps.broker.claim(clientId).then((ok) => {
+    ch.pending = undefined;
+    if (ch.state === 'closed') return;
+    if (!ok) return refuse(ch, RC.SERVER_UNAVAILABLE, 'the session store cannot be reached');
+    onConnect(ch, packet, true);
+    for (const p of pending) ch.handle(p);
+  });
 }
 
 function writeConnack(ch: ChannelContext, present: boolean, serverKeepAlive: number | undefined, assigned: boolean, grantedExpiry: number | undefined): void {

@@ -6,13 +6,14 @@
  * way aedes keeps one file per packet; they read and change the state through this interface, so no
  * handler imports the class and no handler touches a socket: they write bytes to a Link.
  */
+import type { Packet } from 'mqtt-packet';
 import type { Authorizer, Grants, Principal } from '../../auth/authorizer.js';
-import type { PublishProperties, ProtocolVersion, QoS } from '../../protocol/codec.js';
+import type { ProtocolVersion } from '../../protocol/codec.js';
 import type { Broker } from '../broker.js';
 import type { Clock, Timer } from '../clock.js';
 import type { PublishGate, RateWindow } from '../ingress.js';
 import type { ChannelLimits } from '../limits.js';
-import type { ConnectionIdentity, DisconnectReason, LifecycleEvents } from '../lifecycle.js';
+import type { ConnectionIdentity, DisconnectReason, LifecycleEvents, PresenceWill } from '../lifecycle.js';
 import type { Session, SessionChannel } from '../session.js';
 import type { Wills } from '../wills.js';
 
@@ -49,14 +50,7 @@ export interface ChannelDeps {
 export type ChannelState = 'awaiting-connect' | 'connected' | 'closed';
 
 /** A last will as CONNECT gave it; the message is made when it is sent, so its expiry runs from then. */
-export interface Will {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  properties: PublishProperties | undefined;
-  delaySeconds: number;
-}
+export type Will = PresenceWill;
 
 export interface ChannelContext extends SessionChannel {
   readonly link: Link;
@@ -91,6 +85,8 @@ export interface ChannelContext extends SessionChannel {
   outAliases: Map<string, number> | undefined;
   /** v5 Request Problem Information: false when the client asked for no Reason Strings [MQTT-3.1.2-29]. */
   problemInfo: boolean;
+  /** Packets that came while CONNECT waited for its session to be claimed from another node; undefined otherwise. */
+  pending: Packet[] | undefined;
   /** The per-connection publish quota's window (the gate counts in it). */
   readonly rate: RateWindow;
   /** SUBSCRIBE packets in the current second, for the subscribe quota. */
@@ -98,6 +94,8 @@ export interface ChannelContext extends SessionChannel {
 
   /** Ends the connection (v5: DISCONNECT with `reason` first, where the spec allows). */
   close(reason: number | undefined, why?: string): void;
+  /** Handles one parsed packet (the entry point of the transport). */
+  handle(packet: Packet): void;
   /** The connection ended: lifecycle event, session detached, will sent or scheduled. */
   finish(sendWill: boolean, reason: DisconnectReason): void;
 }

@@ -196,4 +196,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- A cluster's node leases (issue 12): each node renews its own; one whose lease ran out is dead,
+      -- and the node that takes its row sends the wills and lifecycle events of its connections.
+      CREATE TABLE node_leases (
+        node       text COLLATE "C" PRIMARY KEY,
+        expires_at bigint NOT NULL
+      );
+      CREATE TABLE node_connections (
+        node       text COLLATE "C" NOT NULL,
+        session_id text COLLATE "C" NOT NULL,
+        record     text NOT NULL,
+        PRIMARY KEY (node, session_id)
+      );
+    `,
+  },
 ];

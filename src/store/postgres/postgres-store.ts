@@ -8,12 +8,13 @@
  * (errors.ts) instead of waiting, and the store reconnects by itself once it is back.
  */
 import type {
-  AccessKeyStore, CaCertificateStore, CertificateStore, MetaStore, PolicyStore, RetainedStore, SessionStore, ShadowStore, Store, ThingPrincipalStore, ThingStore, ThingTypeStore,
+  NodeLeaseStore, AccessKeyStore, CaCertificateStore, CertificateStore, MetaStore, PolicyStore, RetainedStore, SessionStore, ShadowStore, Store, ThingPrincipalStore, ThingStore, ThingTypeStore,
 } from '../store.js';
 import { accessKeyStore } from './access-key-store.js';
 import { caCertificateStore } from './ca-store.js';
 import { certificateStore } from './certificate-store.js';
 import { connectionSettings, type ConnectionSettings, type PostgresStoreOptions } from './connection.js';
+import { leaseStore } from './lease-store.js';
 import { metaStore } from './meta-store.js';
 import { migrate } from './migrate.js';
 import { policyStore } from './policy-store.js';
@@ -40,6 +41,7 @@ export class PostgresStore implements Store {
   readonly retained: RetainedStore;
   readonly sessions: SessionStore;
   readonly shadows: ShadowStore;
+  readonly leases: NodeLeaseStore;
   /** The schema holding the store's tables. */
   readonly schema: string;
   private readonly read: Reader;
@@ -70,6 +72,7 @@ export class PostgresStore implements Store {
     this.retained = retainedStore(read, batch);
     this.sessions = sessionStore(read, batch);
     this.shadows = shadowStore(read, batch);
+    this.leases = leaseStore(batch);
   }
 
   afterDurable<T>(task: (arg: T, durable: boolean) => void, arg: T): void {

@@ -6,7 +6,7 @@
  * ones of a turn's batch share one multi-row statement (commit-ops.ts).
  */
 import type { PendingWillRow, SessionMessageRow, SessionStore, SessionSubscriptionRow, StoredSession } from '../store.js';
-import type { Reader } from './reader.js';
+import type { Reader, Rows } from './reader.js';
 import { qosOf } from '../records.js';
 import { sql } from './sql.js';
 import type { RowKind } from './commit-ops.js';
@@ -68,26 +68,33 @@ const TRACK: RowKind = {
 };
 const messageKey = (clientId: string, seq: number): string => `${seq}:${clientId}`;
 
+/** Every session, or the one of `clientId`, with its rows. */
+async function loadSessions(rows: Rows, clientId: string | undefined): Promise<StoredSession[]> {
+  const where = clientId === undefined ? '' : 'WHERE client_id = $1';
+  const values = clientId === undefined ? [] : [clientId];
+  const byId = new Map<string, StoredSession>();
+  for (const r of await rows<SessionRecord>(`SELECT * FROM sessions ${where} ORDER BY client_id`, values)) {
+    byId.set(r.client_id, {
+      session: { clientId: r.client_id, expirySeconds: r.expiry_seconds, disconnectedAt: r.disconnected_at, owner: r.owner },
+      subscriptions: [], messages: [], awaitingRelease: [],
+    });
+  }
+  if (byId.size === 0) return [];
+  for (const r of await rows<SubscriptionRecord>(`SELECT * FROM session_subscriptions ${where} ORDER BY client_id, filter`, values)) {
+    byId.get(r.client_id)?.subscriptions.push(toSubscription(r));
+  }
+  for (const r of await rows<MessageRecord>(`SELECT * FROM session_messages ${where} ORDER BY client_id, seq`, values)) byId.get(r.client_id)?.messages.push(toMessage(r));
+  for (const r of await rows<ReleaseRecord>(`SELECT * FROM session_releases ${where} ORDER BY client_id, packet_id`, values)) {
+    byId.get(r.client_id)?.awaitingRelease.push(r.packet_id);
+  }
+  return [...byId.values()];
+}
+
 export function sessionStore(read: Reader, batch: WriteBatch): SessionStore {
   return {
     // One snapshot, so that a session is never seen without the messages committed with it.
-    all: () => read.snapshot(async (rows) => {
-      const byId = new Map<string, StoredSession>();
-      for (const r of await rows<SessionRecord>('SELECT * FROM sessions ORDER BY client_id')) {
-        byId.set(r.client_id, {
-          session: { clientId: r.client_id, expirySeconds: r.expiry_seconds, disconnectedAt: r.disconnected_at, owner: r.owner },
-          subscriptions: [], messages: [], awaitingRelease: [],
-        });
-      }
-      for (const r of await rows<SubscriptionRecord>('SELECT * FROM session_subscriptions ORDER BY client_id, filter')) {
-        byId.get(r.client_id)?.subscriptions.push(toSubscription(r));
-      }
-      for (const r of await rows<MessageRecord>('SELECT * FROM session_messages ORDER BY client_id, seq')) byId.get(r.client_id)?.messages.push(toMessage(r));
-      for (const r of await rows<ReleaseRecord>('SELECT * FROM session_releases ORDER BY client_id, packet_id')) {
-        byId.get(r.client_id)?.awaitingRelease.push(r.packet_id);
-      }
-      return [...byId.values()];
-    }),
+    all: () => read.snapshot((rows) => loadSessions(rows, undefined)),
+    get: async (clientId) => (await read.snapshot((rows) => loadSessions(rows, clientId)))[0],
     put: async (s) => batch.write(sql`
       INSERT INTO sessions (client_id, expiry_seconds, disconnected_at, owner) VALUES (${s.clientId}, ${s.expirySeconds}, ${s.disconnectedAt}, ${s.owner})
       ON CONFLICT (client_id) DO UPDATE SET expiry_seconds = excluded.expiry_seconds, disconnected_at = excluded.disconnected_at, owner = excluded.owner`, nothing),

@@ -17,6 +17,10 @@ export function sessionStore(db: Db): SessionStore {
   const sessions = db.prepare<[], SessionRecord>('SELECT * FROM sessions ORDER BY client_id');
   const subscriptions = db.prepare<[], SubscriptionRecord>('SELECT * FROM session_subscriptions ORDER BY client_id, filter');
   const messages = db.prepare<[], MessageRecord>('SELECT * FROM session_messages ORDER BY client_id, seq');
+  const oneSession = db.prepare<[string], SessionRecord>('SELECT * FROM sessions WHERE client_id = ?');
+  const oneSubscriptions = db.prepare<[string], SubscriptionRecord>('SELECT * FROM session_subscriptions WHERE client_id = ? ORDER BY filter');
+  const oneMessages = db.prepare<[string], MessageRecord>('SELECT * FROM session_messages WHERE client_id = ? ORDER BY seq');
+  const oneReleases = db.prepare<[string], { packet_id: number }>('SELECT packet_id FROM session_releases WHERE client_id = ? ORDER BY packet_id');
   const put = db.prepare<[string, number, number | null, string | null]>(
     'INSERT INTO sessions (client_id, expiry_seconds, disconnected_at, owner) VALUES (?, ?, ?, ?) '
     + 'ON CONFLICT (client_id) DO UPDATE SET expiry_seconds = excluded.expiry_seconds, disconnected_at = excluded.disconnected_at, owner = excluded.owner');
@@ -64,6 +68,16 @@ export function sessionStore(db: Db): SessionStore {
       for (const r of messages.all()) byId.get(r.client_id)?.messages.push(toMessage(r));
       for (const r of releases.all()) byId.get(r.client_id)?.awaitingRelease.push(r.packet_id);
       return [...byId.values()];
+    },
+    get: async (clientId) => {
+      const r = oneSession.get(clientId);
+      if (r === undefined) return undefined;
+      return {
+        session: { clientId: r.client_id, expirySeconds: r.expiry_seconds, disconnectedAt: r.disconnected_at, owner: r.owner },
+        subscriptions: oneSubscriptions.all(clientId).map(toSubscription),
+        messages: oneMessages.all(clientId).map(toMessage),
+        awaitingRelease: oneReleases.all(clientId).map((x) => x.packet_id),
+      };
     },
     put: async (s) => { put.run(s.clientId, s.expirySeconds, s.disconnectedAt, s.owner); },
     delete: async (clientId) => { del.run(clientId); },

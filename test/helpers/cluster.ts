@@ -1,0 +1,54 @@
+/**
+ * @module test/helpers/cluster
+ * A real cluster for a test: topicd nodes in this process on ephemeral ports, sharing a PostgreSQL
+ * schema of the test's own (dropped by `stop`) and a nats-server of the test's own, the nodes sharing
+ * one CA as an operator's nodes do (its two files copied into each node's data dir).
+ */
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT_CA_FILE, ROOT_KEY_FILE } from '../../src/pki/certificate-authority.js';
+import { dropSchemas, freshSchema, PG_URL } from '../unit/pg-schemas.js';
+import { startNats, type TestNats } from './nats-server.js';
+import { startTestTopicd, tempDir, type TestTopicd } from './topicd.js';
+
+export interface TestCluster {
+  readonly nats: TestNats;
+  readonly storeUrl: string;
+  readonly nodes: TestTopicd[];
+  /** Starts one more node (named `id`) in the cluster. */
+  addNode(id: string, flags?: Record<string, unknown>): Promise<TestTopicd>;
+  /** Stops every node still running, NATS, and drops the schema. */
+  stop(): Promise<void>;
+}
+
+export async function startCluster(size: number, flags: Record<string, unknown> = {}): Promise<TestCluster> {
+  const nats = await startNats();
+  const storeUrl = `${PG_URL}?schema=${freshSchema()}`;
+  const nodes: TestTopicd[] = [];
+  const stopped = new Set<TestTopicd>();
+  const addNode = async (id: string, more: Record<string, unknown> = {}): Promise<TestTopicd> => {
+    const dataDir = tempDir('topicd-node-');
+    const first = nodes[0];
+    if (first !== undefined) {
+      for (const file of [ROOT_CA_FILE, ROOT_KEY_FILE]) copyFileSync(join(first.dataDir, file), join(dataDir, file));
+    }
+    const node = await startTestTopicd({ dataDir, store: storeUrl, bus: nats.url, nodeId: id, ...flags, ...more });
+    const stop = node.stop.bind(node);
+    node.stop = async () => {
+      if (stopped.has(node)) return;
+      stopped.add(node);
+      await stop();
+    };
+    nodes.push(node);
+    return node;
+  };
+  for (let i = 0; i < size; i++) await addNode(`node-${i + 1}`);
+  return {
+    nats, storeUrl, nodes, addNode,
+    async stop() {
+      for (const node of nodes) await node.stop();
+      await nats.stop();
+      await dropSchemas();
+    },
+  };
+}
