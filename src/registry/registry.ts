@@ -1,34 +1,30 @@
 /**
  * @module registry/registry
- * The registry: AWS IoT's rules for things, certificates and thing-principal attachments over the
- * Store, with AWS's error types and messages. It also keeps every certificate's status in memory for
- * the transports' per-connection check, updated with each write it makes, and tells listeners of
- * every status change and deletion (after the store write) so live connections can be cut.
+ * The registry: AWS IoT's rules for things (ThingRegistry, thing-registry.ts), certificates and
+ * thing-principal attachments over the Store, with AWS's error types and messages. It also keeps
+ * every certificate's status in memory for the transports' per-connection check, updated with each
+ * write it makes, and tells listeners of every status change and deletion (after the store write)
+ * so live connections can be cut.
  * Policies are PolicyRegistry's (composed here as `policies`); every write here and there that can
  * change a policy decision is mirrored into the in-memory AuthorizationView (`authorization`).
- *
- * Thing writes are compare-and-set on the version (the store refuses a stale one) and retried, so two
- * concurrent updates cannot both win, even across nodes sharing a store.
  */
 import { randomUUID } from 'node:crypto';
 import { TopicdError, alreadyExists, invalidRequest, notFound } from '../errors.js';
 import type { CertificateAuthorityApi, IssuedCertificate } from '../pki/types.js';
 import { CERTIFICATE_STATUSES } from '../store/store.js';
-import type { CertificateRow, CertificateStatus, Store, ThingRow } from '../store/store.js';
+import type { CertificateRow, CertificateStatus, Store } from '../store/store.js';
 import type {
   CertificateChange, CertificateDescription, CertificateSummary, CreateThingInput, CreatedCertificate,
   CreatedKeysAndCertificate, ListCertificatesInput, ListThingsInput, PagingInput, RegistryApi, ThingDescription,
   UpdateThingInput,
 } from './types.js';
+import { ThingRegistry, thingNotFound } from './thing-registry.js';
 import { ThingTypeRegistry } from './thing-type-registry.js';
 import { RegistryAuthorizationView } from './authorization-view.js';
 import type { AuthorizationView } from './authorization-view.js';
 import { PolicyRegistry } from './policy-registry.js';
 import type { PolicyRegistryApi } from './policy-types.js';
-import {
-  checkAttributeCount, checkAttributes, checkCertificateId, checkPageSize, checkThingName, checkThingTypeName,
-  parseCertificateArn,
-} from './validation.js';
+import { checkCertificateId, checkPageSize, checkThingName, parseCertificateArn } from './validation.js';
 
 export interface RegistryOptions {
   store: Store;
@@ -45,9 +41,6 @@ export interface RegistryOptions {
   onListenerError?: (err: unknown) => void;
 }
 
-/** AWS: ListThings maxResults 1..250, default 50. */
-const LIST_THINGS_MAX = 250;
-const LIST_THINGS_DEFAULT = 50;
 /** AWS: ListCertificates pageSize 1..250; 25 when not given. */
 const LIST_CERTIFICATES_MAX = 250;
 const LIST_CERTIFICATES_DEFAULT = 25;
@@ -56,21 +49,9 @@ const LIST_ATTACHMENTS_MAX = 250;
 const LIST_ATTACHMENTS_DEFAULT = 25;
 /** AWS: CreateCertificateFromCsr certificateSigningRequest is 1..4096 characters. */
 const CSR_MAX = 4096;
-/** Compare-and-set attempts before a write gives up under sustained contention. */
-const WRITE_ATTEMPTS = 20;
 
 /** AWS: UpdateCertificate rejects these outright (they are set by transfer and JITP flows only). */
 const NOT_SETTABLE: ReadonlySet<CertificateStatus> = new Set(['PENDING_TRANSFER', 'PENDING_ACTIVATION']);
-
-/** Empty values mean "no such attribute" everywhere (AWS: an empty value removes an attribute on merge). */
-function withoutEmpty(attributes: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== ''));
-}
-
-function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && b[key] === a[key]);
-}
 
 const seconds = (ms: number): number => ms / 1000;
 
@@ -78,6 +59,7 @@ export class Registry implements RegistryApi {
   readonly accountId: string;
   readonly region: string;
   readonly thingTypes: ThingTypeRegistry;
+  private readonly things: ThingRegistry;
   private readonly store: Store;
   private readonly ca: CertificateAuthorityApi;
   private readonly clock: () => number;
@@ -97,6 +79,7 @@ export class Registry implements RegistryApi {
       ?? ((err) => process.emitWarning(`certificate change listener failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
     this.thingTypes = new ThingTypeRegistry({ store: this.store, accountId: this.accountId, region: this.region, clock: this.clock });
     this.view = new RegistryAuthorizationView(this.onListenerError);
+    this.things = new ThingRegistry({ store: this.store, view: this.view, thingTypes: this.thingTypes, clock: this.clock, thingArn: (name) => this.thingArn(name) });
     this.policyRegistry = new PolicyRegistry({ store: this.store, accountId: this.accountId, region: this.region, clock: this.clock, view: this.view });
     // topicd's extension: policies attach to access keys too, so SigV4 callers are authorized as devices are.
     const accessKeyPrefix = this.accessKeyArn('');
@@ -160,120 +143,26 @@ export class Registry implements RegistryApi {
     return `arn:aws:iot:${this.region}:${this.accountId}:accesskey/${accessKeyId}`;
   }
 
-  // ---- things ----
+  // ---- things (registry/thing-registry.ts) ----
 
-  /**
-   * AWS: CreateThing is idempotent for the same configuration; a different one is ResourceAlreadyExists.
-   * A named thing type must exist (ResourceNotFound) and not be deprecated (InvalidRequest).
-   */
-  async createThing(input: CreateThingInput): Promise<{ thingName: string; thingArn: string; thingId: string }> {
-    const thingName = checkThingName(input.thingName);
-    const thingTypeName = input.thingTypeName === undefined ? null : checkThingTypeName(input.thingTypeName);
-    const attributes = withoutEmpty(input.attributes === undefined ? {} : checkAttributes(input.attributes));
-    checkAttributeCount(attributes, thingTypeName !== null);
-    if (thingTypeName !== null) await this.thingTypes.checkAssignable(thingTypeName);
-    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      const existing = await this.store.things.get(thingName);
-      if (existing) {
-        if (existing.thingTypeName === thingTypeName && sameAttributes(existing.attributes, attributes)) {
-          return { thingName, thingArn: this.thingArn(thingName), thingId: existing.thingId };
-        }
-        throw alreadyExists(`Thing ${thingName} already exists in account with different attributes`, existing.thingId, this.thingArn(thingName));
-      }
-      const row: ThingRow = { thingName, thingId: randomUUID(), thingTypeName, attributes, version: 1, creationDate: this.clock() };
-      if (await this.store.things.insert(row)) {
-        this.view.setThing(row);
-        return { thingName, thingArn: this.thingArn(thingName), thingId: row.thingId };
-      }
-    }
-    throw this.contended(thingName);
+  createThing(input: CreateThingInput): Promise<{ thingName: string; thingArn: string; thingId: string }> {
+    return this.things.createThing(input);
   }
 
-  async describeThing(thingName: string): Promise<ThingDescription> {
-    const row = await this.store.things.get(checkThingName(thingName));
-    if (!row) throw this.thingNotFound(thingName);
-    return {
-      defaultClientId: row.thingName,
-      thingName: row.thingName,
-      thingId: row.thingId,
-      thingArn: this.thingArn(row.thingName),
-      ...(row.thingTypeName === null ? {} : { thingTypeName: row.thingTypeName }),
-      attributes: { ...row.attributes },
-      version: row.version,
-    };
+  describeThing(thingName: string): Promise<ThingDescription> {
+    return this.things.describeThing(thingName);
   }
 
-  async listThings(input: ListThingsInput): Promise<{ things: Array<Omit<ThingDescription, 'thingId' | 'defaultClientId'>>; nextToken?: string }> {
-    const limit = checkPageSize(input.maxResults, 'maxResults', LIST_THINGS_MAX, LIST_THINGS_DEFAULT);
-    const page = await this.store.things.list({ after: input.nextToken, limit }, {
-      attributeName: input.attributeName,
-      attributeValue: input.attributeValue,
-      thingTypeName: input.thingTypeName,
-      usePrefixAttributeValue: input.usePrefixAttributeValue,
-    });
-    const things = page.items.map((row) => ({
-      thingName: row.thingName,
-      thingArn: this.thingArn(row.thingName),
-      ...(row.thingTypeName === null ? {} : { thingTypeName: row.thingTypeName }),
-      attributes: { ...row.attributes },
-      version: row.version,
-    }));
-    return page.next === null ? { things } : { things, nextToken: page.next };
+  listThings(input: ListThingsInput): Promise<{ things: Array<Omit<ThingDescription, 'thingId' | 'defaultClientId'>>; nextToken?: string }> {
+    return this.things.listThings(input);
   }
 
-  /**
-   * AWS: every update bumps the version; merge keeps other attributes and an empty value removes one.
-   * A new thing type must exist and not be deprecated; keeping a type that has since been deprecated is fine.
-   */
-  async updateThing(input: UpdateThingInput): Promise<void> {
-    const thingName = checkThingName(input.thingName);
-    if (input.removeThingType && input.thingTypeName !== undefined) {
-      throw invalidRequest('Cannot specify both thingTypeName and removeThingType.');
-    }
-    const thingTypeName = input.thingTypeName === undefined ? undefined : checkThingTypeName(input.thingTypeName);
-    const attributes = input.attributes === undefined ? undefined : checkAttributes(input.attributes);
-    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      const current = await this.store.things.get(thingName);
-      if (!current) throw this.thingNotFound(thingName);
-      this.checkVersion(current, input.expectedVersion);
-      let nextAttributes = current.attributes;
-      if (attributes !== undefined) {
-        nextAttributes = input.merge ? withoutEmpty({ ...current.attributes, ...attributes }) : withoutEmpty(attributes);
-      }
-      const nextType = input.removeThingType ? null : (thingTypeName ?? current.thingTypeName);
-      checkAttributeCount(nextAttributes, nextType !== null);
-      if (nextType !== null && nextType !== current.thingTypeName) await this.thingTypes.checkAssignable(nextType);
-      const next: ThingRow = { ...current, thingTypeName: nextType, attributes: nextAttributes, version: current.version + 1 };
-      if (await this.store.things.update(next, current.version)) {
-        this.view.setThing(next);
-        return;
-      }
-    }
-    throw this.contended(thingName);
+  updateThing(input: UpdateThingInput): Promise<void> {
+    return this.things.updateThing(input);
   }
 
-  /**
-   * AWS: DeleteThing of an unknown thing succeeds ("Returns successfully with no error if ... you
-   * specify a thing that doesn't exist"), and a thing with principals attached is not deleted:
-   * InvalidRequestException "Cannot delete. Thing <name> is still attached to one or more principals"
-   * (since late 2019; clients detach first, as `topicd thing delete` does).
-   */
-  async deleteThing(thingName: string, expectedVersion?: number): Promise<void> {
-    checkThingName(thingName);
-    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      const current = await this.store.things.get(thingName);
-      if (!current) return;
-      this.checkVersion(current, expectedVersion);
-      const attached = await this.store.thingPrincipals.principalsOf(thingName, { limit: 1 });
-      if (attached.items.length > 0) {
-        throw invalidRequest(`Cannot delete. Thing ${thingName} is still attached to one or more principals`);
-      }
-      if (await this.store.things.delete(thingName, current.version)) {
-        this.view.deleteThing(thingName);
-        return;
-      }
-    }
-    throw this.contended(thingName);
+  deleteThing(thingName: string, expectedVersion?: number): Promise<void> {
+    return this.things.deleteThing(thingName, expectedVersion);
   }
 
   // ---- certificates ----
@@ -417,7 +306,7 @@ export class Registry implements RegistryApi {
   async attachThingPrincipal(thingName: string, principal: string): Promise<void> {
     checkThingName(thingName);
     const certificateId = this.ownCertificateOf(principal);
-    if (!(await this.store.things.get(thingName))) throw this.thingNotFound(thingName);
+    if (!(await this.store.things.get(thingName))) throw thingNotFound(thingName);
     await this.getCertificate(certificateId);
     await this.store.thingPrincipals.attach(thingName, this.certificateArn(certificateId));
     this.view.attachThingPrincipal(thingName, this.certificateArn(certificateId));
@@ -427,7 +316,7 @@ export class Registry implements RegistryApi {
   async detachThingPrincipal(thingName: string, principal: string): Promise<void> {
     checkThingName(thingName);
     const arn = parseCertificateArn(principal);
-    if (!(await this.store.things.get(thingName))) throw this.thingNotFound(thingName);
+    if (!(await this.store.things.get(thingName))) throw thingNotFound(thingName);
     // Another account's certificate can never have been attached here: nothing to do.
     if (arn.region !== this.region || arn.accountId !== this.accountId) return;
     if (await this.store.thingPrincipals.detach(thingName, this.certificateArn(arn.certificateId))) {
@@ -438,7 +327,7 @@ export class Registry implements RegistryApi {
   async listThingPrincipals(thingName: string, input: PagingInput): Promise<{ principals: string[]; nextToken?: string }> {
     checkThingName(thingName);
     const limit = checkPageSize(input.maxResults, 'maxResults', LIST_ATTACHMENTS_MAX, LIST_ATTACHMENTS_DEFAULT);
-    if (!(await this.store.things.get(thingName))) throw this.thingNotFound(thingName);
+    if (!(await this.store.things.get(thingName))) throw thingNotFound(thingName);
     const page = await this.store.thingPrincipals.principalsOf(thingName, { after: input.nextToken, limit });
     return page.next === null ? { principals: page.items } : { principals: page.items, nextToken: page.next };
   }
@@ -476,12 +365,6 @@ export class Registry implements RegistryApi {
     }
   }
 
-  private checkVersion(row: ThingRow, expectedVersion: number | undefined): void {
-    if (expectedVersion !== undefined && row.version !== expectedVersion) {
-      throw new TopicdError('VersionConflictException', `The version for thing ${row.thingName} does not match the expected version.`);
-    }
-  }
-
   /** The certificate id of a certificate ARN of this account and region; another's cannot exist here. */
   private ownCertificateOf(principal: string): string {
     const arn = parseCertificateArn(principal);
@@ -498,15 +381,9 @@ export class Registry implements RegistryApi {
     return row;
   }
 
-  private thingNotFound(thingName: string): TopicdError {
-    return notFound(`Thing ${thingName} cannot be found.`);
-  }
-
   private certificateNotFound(certificateId: string): TopicdError {
     return notFound(`The certificate ${certificateId} does not exist.`);
   }
 
-  private contended(thingName: string): TopicdError {
-    return new TopicdError('ConflictException', `Thing ${thingName} is being changed by other requests; try again.`);
-  }
+
 }
