@@ -19,6 +19,7 @@ import { createControlPlane } from './control/server.js';
 import { denialLogger } from './observe/denial-log.js';
 import { rateLimitedErrorLog } from './observe/error-log.js';
 import { createLogger } from './observe/logger.js';
+import { observeNode } from './observe/node-observer.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { openRegistries } from './registry/registries.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -48,8 +49,10 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const profile = resolveProfile(config.profile, config);
     const core = await startBrokerCore(profile, { store, clock: SYSTEM_CLOCK, onStoreError: onError });
     closers.push(async () => core.close());
-    // A 403 is explained in the log (at most once a minute per principal, action and resource).
-    const authorizer = regs.authorizer(denialLogger(log.child({ part: 'auth' })));
+    // Metrics, readiness, the connection log: observe/node-observer.ts.
+    const observer = observeNode({ broker: core.broker, lifecycle: core.lifecycle, store, log });
+    // A 403 is counted, and explained in the log (at most once a minute per principal, action and resource).
+    const authorizer = regs.authorizer(observer.denials(denialLogger(log.child({ part: 'auth' }))));
     const connections = watchRevocations(registry, regs.accessKeys);
 
     const door = { gate: core.gate, authorizer, connections, durability: store, onError };
@@ -62,6 +65,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       lookupSecret: keys.lookupSecret,
     });
     closers.push(() => dataPlane.close());
+    observer.readiness.register('listeners', () => dataPlane.listening() || 'a data-plane listener is not bound');
     caRegistry.onTrustChange(() => dataPlane.retrust());
     // AWS: just-in-time registration announces the new PENDING_ACTIVATION certificate.
     caRegistry.onCertificateRegistered((event) => publishCertificateRegistered(core.gate, event));
@@ -71,12 +75,13 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       authorize: ({ accessKeyId, action, resource, sourceIp }) => authorizer.allowsControl(accessKeyId, action, resource, sourceIp),
       // The web console: the same operations with a session cookie; its MQTT test client is an ordinary MQTT-over-WebSocket client.
       console: {
-        data: createBrokerConsoleData({ broker: core.broker, gate: core.gate }),
+        data: createBrokerConsoleData({ broker: core.broker, gate: core.gate, counters: observer.totals }),
         rootCaPem: ca.rootCertificatePem,
         mqttUpgrade: (req, socket, head, principal) => dataPlane.webSocket.upgradeAs(req, socket, head, principal),
       },
       // fastify logs each listen at info; the banner already says it, so at the default level it speaks from warn up.
       logger: log.child({ part: 'control' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
+      routes: observer.routes,
     });
     const { port: controlPort, url: controlUrl } = await listenControlPlane(control, config.controlPort, config.controlHost);
     closers.push(() => control.close());
@@ -91,7 +96,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
 
     let closing: Promise<void> | undefined;
     return {
-      config, accountId, ports, controlUrl, caPath, warnings: dataPlane.warnings, credentialsPath: credentials.path,
+      config, accountId, ports, controlUrl, caPath, warnings: dataPlane.warnings, credentialsPath: credentials.path, readiness: observer.readiness,
       banner: () => banner(config, describeProfile(profile), ports, controlUrl, caPath, credentials.path),
       close: () => (closing ??= closeAll().then(() => log.flush())),
     };

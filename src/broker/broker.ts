@@ -9,6 +9,7 @@
  * message over and the session keeps it within its own bounds (its queue, its drops and their count;
  * session.ts), so one client's congestion never holds back another's publishes.
  */
+import { Counters } from '../observe/counters.js';
 import type { Message, QoS } from '../protocol/codec.js';
 import { parseSharedFilter } from '../protocol/topics.js';
 import type { RetainedStore, SessionStore, SessionSubscriptionRow } from '../store/store.js';
@@ -52,6 +53,8 @@ export interface BrokerDeps {
   /** A store write failed: the message was routed, but its stored copy may not survive a restart. */
   onStoreError?: ((err: unknown, context: string) => void) | undefined;
   clock?: Clock | undefined;
+  /** The node's message counters (observe/counters.ts); a fresh set when absent. */
+  counters?: Counters | undefined;
 }
 
 /** Why a session could not be opened. */
@@ -59,6 +62,8 @@ export type OpenRefusal = 'owned-by-another';
 
 export class Broker {
   readonly retained: RetainedMessages;
+  /** What the sessions, the channels and the doors count (read by /metrics and the console). */
+  readonly counters: Counters;
   private readonly tree: TopicTree<Target>;
   /** Shared subscription groups by their full `$share/{group}/{filter}`. */
   private readonly groups = new Map<string, SharedGroup>();
@@ -70,6 +75,7 @@ export class Broker {
 
   constructor(private readonly options: BrokerOptions = AWS_BROKER_OPTIONS, private readonly deps: BrokerDeps = {}) {
     this.clock = deps.clock ?? SYSTEM_CLOCK;
+    this.counters = deps.counters ?? new Counters();
     this.tree = new TopicTree<Target>({ hashMatchesParent: options.hashMatchesParent });
     this.retained = new RetainedMessages(
       { hashMatchesParent: options.hashMatchesParent, toWildcards: options.retainedToWildcards }, this.clock, deps.retainedStore, this.storeFailed);
@@ -226,6 +232,7 @@ export class Broker {
       store: this.deps.sessionStore,
       onStoreError: this.deps.onStoreError,
       clock: this.clock,
+      counters: this.counters,
     });
   }
 

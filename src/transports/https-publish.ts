@@ -17,10 +17,12 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { DENY_ALL, principalKey, type Authorizer } from '../auth/authorizer.js';
 import type { PublishGate, Publisher, Refusal } from '../broker/ingress.js';
+import { PROTOCOL_HTTPS } from '../observe/counters.js';
 import type { PublishProperties } from '../protocol/codec.js';
 import type { Durability } from '../store/store.js';
 import type { ConnectionIndex } from './connection-index.js';
 import { doneReading, startReading } from './flow-control.js';
+import { countHttpsBytes, countHttpsResponse } from './https-metrics.js';
 import { principalOf } from './principal.js';
 
 export interface HttpsPublishDeps {
@@ -279,6 +281,7 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
           sendError(res, refusalError(late, gate), traceId);
           return;
         }
+        gate.counters.received[PROTOCOL_HTTPS * 3 + parsed.qos]!++;
         // The 200 leaves once the writes it acknowledges (a retained message, a queued QoS 1 copy) are durable.
         const out = res.socket;
         if (out) {
@@ -327,6 +330,7 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
     own.count++;
     counter.count++;
     res.once('close', () => {
+      countHttpsResponse(gate.counters, req, res);
       if (own.count === 0) return;
       own.count--;
       counter.count--;
@@ -341,6 +345,7 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
     socket.once('close', () => {
       counter.count -= own.count;
       own.count = 0;
+      countHttpsBytes(gate.counters, socket);
     });
     const principal = principalOf(socket);
     if (principal) {
@@ -356,6 +361,7 @@ export function createHttpsPublishServer(deps: HttpsPublishDeps): Server {
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
     // node's header and request deadlines (transports/data-plane.ts) end here too: 408, as node answers them.
     const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    gate.counters.httpsResponse('other', timedOut ? 408 : 400);
     const traceId = randomUUID();
     const body = `{"message":"${timedOut ? 'Request timeout' : 'Bad request'}","traceId":"${traceId}"}`;
     socket.write(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\ncontent-type: application/json\r\n`

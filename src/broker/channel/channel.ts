@@ -43,6 +43,7 @@ export class Channel implements ChannelContext {
   sessionExpirySeconds = 0;
   connectedWithZeroExpiry = false;
   identity: ConnectionIdentity | undefined;
+  closeDetail: string | undefined;
   topicAliases: Map<number, string> | undefined;
   sendWindow: number;
   clientMaxPacket = Number.MAX_SAFE_INTEGER;

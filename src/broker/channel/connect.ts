@@ -107,7 +107,7 @@ export function onConnect(ch: ChannelContext, packet: IConnectPacket): void {
   armKeepAlive(ch);
   const lifecycle = ch.deps.lifecycle;
   if (lifecycle) {
-    ch.identity = lifecycle.identify(clientId, principal, ch.link.remoteAddress);
+    ch.identity = lifecycle.identify(clientId, principal, ch.link.remoteAddress, ch.protocolVersion, ch.deps.transport ?? 'mqtt');
     lifecycle.connected(ch.identity);
   }
   // After CONNACK: redeliver what the session still owes [MQTT-4.4.0-1].

@@ -80,6 +80,8 @@ export interface ChannelContext extends SessionChannel {
   /** True when CONNECT asked for a Session Expiry Interval of 0 (a later non-zero one is a Protocol Error). */
   connectedWithZeroExpiry: boolean;
   identity: ConnectionIdentity | undefined;
+  /** Why the server closed the connection, in words (the connection log's `detail`). */
+  closeDetail: string | undefined;
   /** Inbound topic aliases the client set on this connection (v5); they end with it [MQTT-3.3.2-7]. */
   topicAliases: Map<number, string> | undefined;
   /** How many QoS 1 and 2 messages may be in flight to the client. */
