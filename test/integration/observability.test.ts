@@ -146,6 +146,24 @@ describe('observability - metrics, health and logs of a running topicd', () => {
     assert.ok(now.some((s) => s.name === 'topicd_process_resident_memory_bytes'), 'process metrics');
   });
 
+  it('observability - the console dashboard\'s counters are the metrics\' own', async () => {
+    const { accessKeyId, secretAccessKey } = readCredentials(join(dataDir, 'credentials'));
+    const headers = { 'x-topicd-console': '1', 'content-type': 'application/json' };
+    const signIn = await fetch(`${controlUrl}/console/api/session`, { method: 'POST', headers, body: JSON.stringify({ accessKeyId, secretAccessKey }) });
+    assert.equal(signIn.status, 200);
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const stats = await (await fetch(`${controlUrl}/console/api/stats`, { headers: { 'x-topicd-console': '1', cookie } })).json() as {
+      samples: Array<{ messagesIn: number; messagesOut: number; dropped: number; denied: number }>;
+    };
+    const metrics = (await scrape(controlUrl)).samples;
+    const last = stats.samples.at(-1)!;
+    assert.deepEqual([last.messagesIn, last.messagesOut, last.dropped, last.denied], [
+      valueOf(metrics, 'topicd_messages_received_total'), valueOf(metrics, 'topicd_messages_delivered_total'),
+      valueOf(metrics, 'topicd_messages_dropped_total'), valueOf(metrics, 'topicd_authorization_denials_total'),
+    ]);
+    assert.ok(last.messagesIn >= 7 && last.denied >= 2, JSON.stringify(last));
+  });
+
   it('observability - connects and disconnects are logged at info with who and the reason', async () => {
     const client = await connect('dev.logged', { protocolVersion: 5 });
     await client.endAsync();
