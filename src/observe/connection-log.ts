@@ -15,7 +15,7 @@ import type { Logger } from './logger.js';
 function who(id: ConnectionIdentity): Record<string, string | number> {
   return {
     principalKind: id.principalKind, principal: id.principalIdentifier, clientId: id.clientId, sourceIp: id.ipAddress,
-    protocolVersion: id.protocolVersion === 5 ? 5 : id.protocolVersion === 3 ? 3 : 4, transport: id.transport,
+    protocolVersion: id.protocolVersion, transport: id.transport,
   };
 }
 

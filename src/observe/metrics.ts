@@ -38,8 +38,9 @@ const QOS = ['0', '1', '2'] as const;
 /** Store commit buckets: SQLite commits in well under a millisecond, PostgreSQL over a network in a few. */
 const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+/** topicd serves MQTT 3.1.1 (level 4) and 5; a 3.1 CONNECT is refused. */
 function protocolVersionLabel(version: number): string {
-  return version === 5 ? '5' : version === 3 ? '3.1' : '3.1.1';
+  return version === 5 ? '5' : '3.1.1';
 }
 
 /** A counter by protocol and QoS copied from `values` ([protocol * 3 + qos]). */

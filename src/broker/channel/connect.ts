@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IConnectPacket } from 'mqtt-packet';
 import { principalKey, type ConnectAttribute } from '../../auth/authorizer.js';
+import { mqttProtocol } from '../../observe/counters.js';
 import { encode } from '../../protocol/codec.js';
 import { CONNACK_V4, RC, connackCodeV4 } from '../../protocol/reason-codes.js';
 import type { Refusal } from '../ingress.js';
@@ -34,6 +35,7 @@ export function onConnect(ch: ChannelContext, packet: IConnectPacket): void {
     return refuse(ch, RC.UNSUPPORTED_PROTOCOL_VERSION, `protocol version ${String(version)} is not supported`);
   }
   ch.protocolVersion = version;
+  ch.deliveredAt = mqttProtocol(version) * 3;
   const { limits, authorizer, principal, broker, gate } = ch.deps;
   const props = version === 5 ? packet.properties : undefined;
   if (props?.requestProblemInformation === false) ch.problemInfo = false;
