@@ -117,6 +117,9 @@ export class Broker {
     let session = this.sessions.get(clientId);
     if (session !== undefined && owner === ANONYMOUS_OWNER && session.owner !== ANONYMOUS_OWNER) return 'owned-by-another';
     session?.channel?.takenOver();
+    // The old connection's end may have ended its session (one that was not persistent): it is gone
+    // then, and must not be resumed, or two sessions would share the client id.
+    session = this.sessions.get(clientId);
     if (session && cleanStart) {
       this.discard(session);
       session = undefined;

@@ -6,7 +6,7 @@
  * (registry/ca-registry.ts). Concatenated into OPERATIONS by control/operations.ts.
  */
 import { invalidRequest } from '../errors.js';
-import type { RegistrationConfig } from '../registry/ca-registry.js';
+import type { RegistrationConfig } from '../registry/ca-types.js';
 import { CERTIFICATE_STATUSES } from '../store/store.js';
 import {
   jsonBody, markerPaging, memberBoolean, memberString, pathLabel, queryBoolean, queryEnum, requiredMemberString,

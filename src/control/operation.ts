@@ -6,7 +6,7 @@
  * fastify, and the server knows nothing of any one operation.
  */
 import type { AccessKeyRegistryApi } from '../registry/access-keys.js';
-import type { CaRegistryApi } from '../registry/ca-registry.js';
+import type { CaRegistryApi } from '../registry/ca-types.js';
 import type { RegistryApi } from '../registry/types.js';
 import type { HeaderBag, QueryBag } from './input.js';
 

@@ -16,7 +16,7 @@ import { SigV4Error, verifySigV4 } from '../auth/sigv4.js';
 import { iotArnPrefix } from '../auth/policy/index.js';
 import { TopicdError, isTopicdError } from '../errors.js';
 import { AccessKeyRegistry, type AccessKeyRegistryApi } from '../registry/access-keys.js';
-import type { CaRegistryApi } from '../registry/ca-registry.js';
+import type { CaRegistryApi } from '../registry/ca-types.js';
 import type { RegistryApi } from '../registry/types.js';
 import type { AccessKeyStore } from '../store/store.js';
 import { registerConsole, type ConsoleOptions } from '../console/routes.js';

@@ -34,8 +34,9 @@
 import mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import type { PacketParser } from './codec.js';
+import { BodyReader, EMPTY, FALL_BACK } from './body-reader.js';
 import { MqttDecodeError } from './decode-error.js';
-import { checkFrame, connectVersionOf, isMqttString } from './packet-rules.js';
+import { checkFrame, connectVersionOf } from './packet-rules.js';
 
 const PUBLISH = 3;
 const PUBACK = 4;
@@ -65,72 +66,6 @@ const PUBLISH_PROPERTIES = new Map<number, readonly [string, PropertyType]>([
   [35, ['topicAlias', 'int16']],
   [38, ['userProperties', 'pair']],
 ]);
-
-/** Thrown inside a decode to say "hand this frame to mqtt-packet"; never leaves this module. */
-const FALL_BACK = Symbol('fall back');
-
-const EMPTY = Buffer.alloc(0);
-
-/** Reads one frame's body [start, end) the way mqtt-packet reads it, or throws FALL_BACK. */
-class BodyReader {
-  buf: Buffer = EMPTY;
-  pos = 0;
-  end = 0;
-
-  need(n: number): void {
-    if (this.pos + n > this.end) throw FALL_BACK;
-  }
-
-  byte(): number {
-    this.need(1);
-    return this.buf[this.pos++]!;
-  }
-
-  uint16(): number {
-    this.need(2);
-    const v = this.buf.readUInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-
-  uint32(): number {
-    this.need(4);
-    const v = this.buf.readUInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  /** [MQTT-1.5.5] Variable Byte Integer; more than 4 bytes is mqtt-packet's error to raise. */
-  varint(): number {
-    let value = 0;
-    let mul = 1;
-    for (let i = 0; i < 4; i++) {
-      const b = this.byte();
-      value += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) return value;
-      mul *= 0x80;
-    }
-    throw FALL_BACK;
-  }
-
-  /** A string that meets [MQTT-1.5.4-1] and [MQTT-1.5.4-2]; one that does not is mqtt-packet's and packet-rules' to refuse. */
-  string(): string {
-    const length = this.uint16();
-    this.need(length);
-    if (!isMqttString(this.buf, this.pos, this.pos + length)) throw FALL_BACK;
-    const s = this.buf.toString('utf8', this.pos, this.pos + length);
-    this.pos += length;
-    return s;
-  }
-
-  binary(): Buffer {
-    const length = this.uint16();
-    this.need(length);
-    const b = this.buf.subarray(this.pos, this.pos + length);
-    this.pos += length;
-    return b;
-  }
-}
 
 type Properties = Record<string, unknown>;
 

@@ -11,11 +11,16 @@
  * groups) join through `addTargetKind`, without this module knowing them.
  */
 import { X509Certificate, randomUUID } from 'node:crypto';
-import { certificateNameFields, compilePolicy, evaluate, parsePolicy } from '../auth/policy/index.js';
-import type { CompiledPolicy, DecidingStatement, Decision, PolicyContext } from '../auth/policy/index.js';
+import { certificateNameFields, compilePolicy, parsePolicy } from '../auth/policy/index.js';
+import type { CompiledPolicy, PolicyContext } from '../auth/policy/index.js';
 import { TopicdError, alreadyExists, invalidRequest, notFound } from '../errors.js';
 import type { PolicyRow, PolicyVersionRow, Store } from '../store/store.js';
 import type { RegistryAuthorizationView } from './authorization-view.js';
+import type {
+  AuthResult, CreatedPolicy, CreatedPolicyVersion, MarkerPaging, PolicyDescription, PolicyRegistryApi, PolicySummary, PolicyTargetKind,
+  PolicyVersionDescription, PolicyVersionSummary, TestAuthorizationInput,
+} from './policy-types.js';
+import { authResultsFor, checkAuthInfos } from './test-authorization.js';
 import { checkPageSize, checkPolicyName, checkPolicyVersionId, checkThingName, parseCertificateArn } from './validation.js';
 
 /** AWS: a policy has at most five versions. */
@@ -25,114 +30,7 @@ export const MAX_POLICIES_PER_TARGET = 10;
 /** AWS: ListPolicies, ListAttachedPolicies, ListTargetsForPolicy, ListPrincipalPolicies pageSize 1..250. */
 const LIST_MAX = 250;
 const LIST_DEFAULT = 25;
-/** AWS: TestAuthorization takes 1..10 authInfos. */
-const MAX_AUTH_INFOS = 10;
 const WRITE_ATTEMPTS = 20;
-
-/** TestAuthorization's actionType -> the policy action it checks. */
-export const AUTH_ACTIONS = { PUBLISH: 'iot:Publish', SUBSCRIBE: 'iot:Subscribe', RECEIVE: 'iot:Receive', CONNECT: 'iot:Connect' } as const;
-export type AuthActionType = keyof typeof AUTH_ACTIONS;
-
-export interface PolicySummary {
-  policyName: string;
-  policyArn: string;
-}
-
-export interface CreatedPolicy extends PolicySummary {
-  policyDocument: string;
-  policyVersionId: string;
-}
-
-export interface PolicyDescription extends PolicySummary {
-  policyDocument: string;
-  defaultVersionId: string;
-  /** Epoch seconds. */
-  creationDate: number;
-  lastModifiedDate: number;
-  generationId: string;
-}
-
-export interface CreatedPolicyVersion {
-  policyArn: string;
-  policyDocument: string;
-  policyVersionId: string;
-  isDefaultVersion: boolean;
-}
-
-export interface PolicyVersionDescription extends CreatedPolicyVersion {
-  policyName: string;
-  creationDate: number;
-  lastModifiedDate: number;
-  generationId: string;
-}
-
-export interface PolicyVersionSummary {
-  versionId: string;
-  isDefaultVersion: boolean;
-  /** Epoch seconds. */
-  createDate: number;
-}
-
-export interface MarkerPaging {
-  marker?: string | undefined;
-  pageSize?: number | undefined;
-  isAscendingOrder?: boolean | undefined;
-}
-
-export interface AuthInfo {
-  actionType?: string;
-  resources: string[];
-}
-
-export interface TestAuthorizationInput {
-  principal?: string | undefined;
-  cognitoIdentityPoolId?: string | undefined;
-  clientId?: string | undefined;
-  authInfos: AuthInfo[];
-  policyNamesToAdd?: string[] | undefined;
-  policyNamesToSkip?: string[] | undefined;
-}
-
-export interface AuthResult {
-  authInfo: AuthInfo;
-  allowed: { policies: PolicySummary[] };
-  denied: { implicitDeny: { policies: PolicySummary[] }; explicitDeny: { policies: PolicySummary[] } };
-  authDecision: 'ALLOWED' | 'EXPLICIT_DENY' | 'IMPLICIT_DENY';
-  missingContextValues: string[];
-  /** topicd extension (SDKs ignore unknown members): the statement that decided, absent for an implicit deny. */
-  decidedBy?: DecidingStatement;
-}
-
-/** Another kind of policy target (access key, thing group): recognizes its targets and checks one exists. */
-export interface PolicyTargetKind {
-  matches(target: string): boolean;
-  /** The target as stored (canonical form); throws ResourceNotFoundException when it does not exist. */
-  resolve(target: string): Promise<string>;
-}
-
-export interface PolicyRegistryApi {
-  policyArn(policyName: string): string;
-  createPolicy(policyName: string, policyDocument: string): Promise<CreatedPolicy>;
-  getPolicy(policyName: string): Promise<PolicyDescription>;
-  listPolicies(input: MarkerPaging): Promise<{ policies: PolicySummary[]; nextMarker?: string }>;
-  deletePolicy(policyName: string): Promise<void>;
-  createPolicyVersion(policyName: string, policyDocument: string, setAsDefault: boolean): Promise<CreatedPolicyVersion>;
-  getPolicyVersion(policyName: string, policyVersionId: string): Promise<PolicyVersionDescription>;
-  listPolicyVersions(policyName: string): Promise<{ policyVersions: PolicyVersionSummary[] }>;
-  setDefaultPolicyVersion(policyName: string, policyVersionId: string): Promise<void>;
-  deletePolicyVersion(policyName: string, policyVersionId: string): Promise<void>;
-  attachPolicy(policyName: string, target: string): Promise<void>;
-  detachPolicy(policyName: string, target: string): Promise<void>;
-  /** ListAttachedPolicies and ListPrincipalPolicies. */
-  listAttachedPolicies(target: string, input: MarkerPaging): Promise<{ policies: PolicySummary[]; nextMarker?: string }>;
-  listTargetsForPolicy(policyName: string, input: MarkerPaging): Promise<{ targets: string[]; nextMarker?: string }>;
-  getEffectivePolicies(input: { principal?: string | undefined; cognitoIdentityPoolId?: string | undefined; thingName?: string | undefined }):
-    Promise<{ effectivePolicies: Array<PolicySummary & { policyDocument: string }> }>;
-  testAuthorization(input: TestAuthorizationInput): Promise<{ authResults: AuthResult[] }>;
-  addTargetKind(kind: PolicyTargetKind): void;
-  /** Detaches every policy from a target that is going away (a deleted access key). */
-  detachAllOf(target: string): Promise<void>;
-}
 
 export interface PolicyRegistryOptions {
   store: Store;
@@ -384,19 +282,7 @@ export class PolicyRegistry implements PolicyRegistryApi {
    * by a statement. The policy lists say, per policy on its own, which allowed or denied.
    */
   async testAuthorization(input: TestAuthorizationInput): Promise<{ authResults: AuthResult[] }> {
-    if (!Array.isArray(input.authInfos) || input.authInfos.length < 1 || input.authInfos.length > MAX_AUTH_INFOS) {
-      throw invalidRequest(`1 validation error detected: Value at 'authInfos' failed to satisfy constraint: Member must have length between 1 and ${MAX_AUTH_INFOS}`);
-    }
-    const requests = input.authInfos.map((info, i) => {
-      const type = info.actionType;
-      if (type === undefined || !Object.hasOwn(AUTH_ACTIONS, type)) {
-        throw invalidRequest(`1 validation error detected: Value '${String(type)}' at 'authInfos.${i + 1}.member.actionType' failed to satisfy constraint: Member must satisfy enum value set: [${Object.keys(AUTH_ACTIONS).join(', ')}]`);
-      }
-      if (!Array.isArray(info.resources) || info.resources.length < 1 || info.resources.some((r) => typeof r !== 'string' || r === '')) {
-        throw invalidRequest(`authInfos.${i + 1}.resources must hold at least one resource ARN.`);
-      }
-      return { info, action: AUTH_ACTIONS[type as AuthActionType] };
-    });
+    const requests = checkAuthInfos(input.authInfos);
 
     let context: PolicyContext = input.clientId === undefined ? {} : { clientId: input.clientId };
     let policies: CompiledPolicy[] = [];
@@ -425,28 +311,7 @@ export class PolicyRegistry implements PolicyRegistryApi {
     const skip = new Set(input.policyNamesToSkip ?? []);
     policies = policies.filter((p) => !skip.has(p.name));
 
-    const authResults = requests.map(({ info, action }): AuthResult => {
-      const decisions = info.resources.map((resource) => evaluate(policies, { action, resource }, context));
-      const denied = decisions.find((d) => d.reason === 'explicit-deny');
-      const implicit = decisions.find((d) => d.reason === 'implicit-deny');
-      const deciding: Decision = denied ?? implicit ?? decisions[0] ?? { allowed: false, reason: 'implicit-deny' };
-      const allowed: PolicySummary[] = [];
-      const implicitDeny: PolicySummary[] = [];
-      const explicitDeny: PolicySummary[] = [];
-      for (const policy of policies) {
-        const own = info.resources.map((resource) => evaluate([policy], { action, resource }, context));
-        const list = own.some((d) => d.reason === 'explicit-deny') ? explicitDeny : own.every((d) => d.allowed) ? allowed : implicitDeny;
-        list.push(this.summary(policy.name));
-      }
-      return {
-        authInfo: { actionType: info.actionType as string, resources: [...info.resources] },
-        allowed: { policies: allowed },
-        denied: { implicitDeny: { policies: implicitDeny }, explicitDeny: { policies: explicitDeny } },
-        authDecision: denied ? 'EXPLICIT_DENY' : implicit ? 'IMPLICIT_DENY' : 'ALLOWED',
-        missingContextValues: [],
-        ...(deciding.decidedBy === undefined ? {} : { decidedBy: { ...deciding.decidedBy } }),
-      };
-    });
+    const authResults = authResultsFor(requests, policies, context, (name) => this.summary(name));
     return { authResults };
   }
 

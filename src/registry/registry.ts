@@ -24,7 +24,7 @@ import { ThingTypeRegistry } from './thing-type-registry.js';
 import { RegistryAuthorizationView } from './authorization-view.js';
 import type { AuthorizationView } from './authorization-view.js';
 import { PolicyRegistry } from './policy-registry.js';
-import type { PolicyRegistryApi } from './policy-registry.js';
+import type { PolicyRegistryApi } from './policy-types.js';
 import {
   checkAttributeCount, checkAttributes, checkCertificateId, checkPageSize, checkThingName, checkThingTypeName,
   parseCertificateArn,

@@ -8,7 +8,7 @@
 import type { CertificateStatus } from '../store/store.js';
 import type { ThingTypeRegistryApi } from './thing-type-registry.js';
 import type { AuthorizationView } from './authorization-view.js';
-import type { PolicyRegistryApi } from './policy-registry.js';
+import type { PolicyRegistryApi } from './policy-types.js';
 
 export interface ThingDescription {
   thingName: string;

@@ -31,7 +31,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { Socket as NetSocket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Counters } from '../observe/counters.js';
-import type { ClientCertificateTrust } from '../registry/ca-registry.js';
+import type { ClientCertificateTrust } from '../registry/ca-types.js';
 import { admitWithoutCa, peerCertificateId } from './principal.js';
 
 export const ALPN_HTTP = 'x-amzn-http-ca';

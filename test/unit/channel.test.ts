@@ -5,7 +5,10 @@
  * clock, so keep-alive, will delays, takeover and expiry are driven in virtual time.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { PlainListenerAuthorizer, type Authorizer, type Principal } from '../../src/auth/authorizer.js';
 import { PolicyAuthorizer } from '../../src/auth/policy-authorizer.js';
@@ -14,6 +17,7 @@ import { Channel } from '../../src/broker/channel/channel.js';
 import type { Link } from '../../src/broker/channel/context.js';
 import { startBrokerCore, type BrokerCore } from '../../src/broker/core.js';
 import { AWS_PROFILE, resolveProfile, type Profile } from '../../src/broker/profile.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const ALLOW_ALL = compilePolicy('all', JSON.stringify({
@@ -56,9 +60,10 @@ interface Harness {
   connect(clientId: string, version: 4 | 5, extra?: Record<string, unknown>, principal?: Principal, authorizer?: Authorizer): { channel: Channel; link: RecordingLink };
 }
 
-async function harness(profile: Profile = AWS_PROFILE): Promise<Harness> {
+/** A store error is a test failure: kept here and checked by the test that passes a store. */
+async function harness(profile: Profile = AWS_PROFILE, store?: SqliteStore, storeErrors: unknown[] = []): Promise<Harness> {
   const clock = new FakeClock();
-  const core = await startBrokerCore(profile, { store: undefined, clock, onStoreError: (err) => { throw err; } });
+  const core = await startBrokerCore(profile, { store, clock, onStoreError: (err) => { storeErrors.push(err); } });
   const policyAuthorizer = new PolicyAuthorizer({
     source: { generation: 0, policiesOf: () => [ALLOW_ALL], thing: () => undefined },
     region: 'us-east-1', accountId: '123456789012',
@@ -127,6 +132,36 @@ describe('channel - in process, virtual time', () => {
     assert.equal((disconnect as mqttPacket.IDisconnectPacket).reasonCode, 0x8e);
     assert.equal(first.link.ended, true);
     assert.equal(connack(second.link.take()[0]).sessionPresent, true);
+  });
+
+  it('channel - [MQTT-3.1.4-2] a takeover that ends a non-persistent session starts a new one: never two sessions for one client id', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'topicd-channel-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const store = SqliteStore.open(join(dir, 'topicd.db'));
+    after(() => store.close());
+    const storeErrors: unknown[] = [];
+    const h = await harness(AWS_PROFILE, store, storeErrors);
+    const first = h.connect('swap', 5, { clean: true });
+    first.link.take();
+    first.channel.handle({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'swap/a', qos: 1 }] });
+    // [MQTT-3.1.2-5]-style: the first session ended with its connection (expiry 0), so nothing is resumed.
+    const second = h.connect('swap', 5, { clean: false, properties: { sessionExpiryInterval: 60 } });
+    assert.equal(first.link.ended, true);
+    assert.equal(connack(second.link.take()[0]).sessionPresent, false);
+    second.channel.handle({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'swap/b', qos: 1 }] });
+    second.link.take();
+    // The next connection with the id takes over the second one: it is the session of record.
+    const third = h.connect('swap', 5, { clean: false, properties: { sessionExpiryInterval: 60 } });
+    assert.equal(second.link.ended, true, 'the second connection was taken over');
+    assert.equal(connack(third.link.take()[0]).sessionPresent, true);
+    third.channel.handle({ cmd: 'disconnect', properties: { sessionExpiryInterval: 0 } } as Packet);
+    // A publish to the ended session's filter reaches no stale session (its rows are gone from the store).
+    const publisher = h.connect('swap-pub', 5);
+    publisher.link.take();
+    publisher.channel.handle({ cmd: 'publish', topic: 'swap/b', payload: Buffer.from('x'), qos: 1, messageId: 7, retain: false, dup: false });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(storeErrors, []);
+    assert.equal(connack(h.connect('swap', 5, { clean: false, properties: { sessionExpiryInterval: 60 } }).link.take()[0]).sessionPresent, false);
   });
 
   it('channel - [MQTT-3.1.3-9] a delayed will goes out after its delay, and a reconnect in time cancels it', async () => {

@@ -3,44 +3,13 @@
  * The `caCertificates` noun of PostgresStore: registered CA certificates (bring your own CA) and the
  * certificates each one issued (the `certificates` rows whose ca_certificate_id names it).
  */
-import type { CaCertificateRow, CaCertificateStore } from '../store.js';
+import type { CaCertificateStore } from '../store.js';
 import { listPage, listing } from './keyset.js';
 import type { Reader } from './reader.js';
-import { CREATION_KEY, CREATION_KEY_TYPES, creationKeyOf, toCertificate, type CertificateRecord } from './records.js';
+import { toCaCertificate, toCertificate, type CaCertificateRecord, type CertificateRecord } from '../records.js';
+import { CREATION_KEY, CREATION_KEY_TYPES, creationKeyOf } from './records.js';
 import { sql } from './sql.js';
 import type { WriteBatch } from './write-batch.js';
-
-interface CaCertificateRecord {
-  certificate_id: string;
-  certificate_pem: string;
-  status: string;
-  auto_registration_status: string;
-  owned_by: string;
-  certificate_mode: string;
-  registration_config: string | null;
-  creation_date: number;
-  last_modified_date: number;
-  not_before: number;
-  not_after: number;
-  customer_version: number;
-  generation_id: string;
-}
-
-const toCaCertificate = (r: CaCertificateRecord): CaCertificateRow => ({
-  certificateId: r.certificate_id,
-  certificatePem: r.certificate_pem,
-  status: r.status as CaCertificateRow['status'],
-  autoRegistrationStatus: r.auto_registration_status as CaCertificateRow['autoRegistrationStatus'],
-  ownedBy: r.owned_by,
-  certificateMode: r.certificate_mode as CaCertificateRow['certificateMode'],
-  registrationConfig: r.registration_config,
-  creationDate: r.creation_date,
-  lastModifiedDate: r.last_modified_date,
-  notBefore: r.not_before,
-  notAfter: r.not_after,
-  customerVersion: r.customer_version,
-  generationId: r.generation_id,
-});
 
 export function caCertificateStore(read: Reader, batch: WriteBatch): CaCertificateStore {
   const list = listing<CaCertificateRecord>('SELECT * FROM ca_certificates', '', CREATION_KEY, CREATION_KEY_TYPES, 0, creationKeyOf);

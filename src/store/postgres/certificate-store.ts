@@ -5,7 +5,8 @@
 import type { CertificateStatus, CertificateStore } from '../store.js';
 import { listPage, listing } from './keyset.js';
 import type { Reader } from './reader.js';
-import { CREATION_KEY, CREATION_KEY_TYPES, creationKeyOf, toCertificate, type CertificateRecord } from './records.js';
+import { toCertificate, type CertificateRecord } from '../records.js';
+import { CREATION_KEY, CREATION_KEY_TYPES, creationKeyOf } from './records.js';
 import { sql } from './sql.js';
 import type { WriteBatch } from './write-batch.js';
 

@@ -10,40 +10,13 @@
  *   alone, which then sees the winner (write-batch.ts);
  * - update and delete are compare-and-sets on generation_id, which PostgreSQL re-checks on the row it locks.
  */
-import type { PolicyAttachResult, PolicyRow, PolicyStore, PolicyVersionRow } from '../store.js';
+import type { PolicyAttachResult, PolicyStore, PolicyVersionRow } from '../store.js';
 import { listPage, listing } from './keyset.js';
+import { toPolicy, toVersion, type PolicyRecord, type VersionRecord } from '../records.js';
 import type { Reader } from './reader.js';
 import { sql, type Sql } from './sql.js';
 import type { WriteBatch } from './write-batch.js';
 
-interface PolicyRecord {
-  policy_name: string;
-  default_version_id: string;
-  last_version: number;
-  generation_id: string;
-  creation_date: number;
-  last_modified_date: number;
-}
-
-interface VersionRecord {
-  policy_name: string;
-  version_id: string;
-  document: string;
-  creation_date: number;
-}
-
-const toPolicy = (r: PolicyRecord): PolicyRow => ({
-  policyName: r.policy_name,
-  defaultVersionId: r.default_version_id,
-  lastVersion: r.last_version,
-  generationId: r.generation_id,
-  creationDate: r.creation_date,
-  lastModifiedDate: r.last_modified_date,
-});
-
-const toVersion = (r: VersionRecord): PolicyVersionRow => ({
-  policyName: r.policy_name, versionId: r.version_id, document: r.document, creationDate: r.creation_date,
-});
 
 /** First key of topicd's advisory locks on a target's attachments ('tp' 0x0002); the second is a hash of the target. */
 const ATTACH_LOCK = 0x74700002;

@@ -7,7 +7,7 @@
  */
 import type { PendingWillRow, SessionMessageRow, SessionStore, SessionSubscriptionRow, StoredSession } from '../store.js';
 import type { Reader } from './reader.js';
-import { qosOf } from './records.js';
+import { qosOf } from '../records.js';
 import { sql } from './sql.js';
 import type { RowKind } from './commit-ops.js';
 import type { WriteBatch } from './write-batch.js';

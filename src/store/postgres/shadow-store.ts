@@ -4,25 +4,14 @@
  * included, as SQLite keeps them. A write is a compare-and-set on (version, deleted): PostgreSQL
  * re-checks the condition on the row it locks, so of two nodes writing one version only one wins.
  */
-import type { PageRequest, ShadowRow, ShadowStore } from '../store.js';
+import type { PageRequest, ShadowStore } from '../store.js';
 import { CLASSIC_SHADOW } from '../store.js';
 import { listPage, listing } from './keyset.js';
+import { toShadow, type ShadowRecord } from '../records.js';
 import type { Reader } from './reader.js';
 import { sql } from './sql.js';
 import type { WriteBatch } from './write-batch.js';
 
-interface ShadowRecord {
-  thing_name: string;
-  shadow_name: string;
-  document: string | null;
-  version: number;
-  updated_at: number;
-  deleted_at: number | null;
-}
-
-const toRow = (r: ShadowRecord): ShadowRow => ({
-  thingName: r.thing_name, shadowName: r.shadow_name, document: r.document, version: r.version, updatedAt: r.updated_at, deletedAt: r.deleted_at,
-});
 
 export function shadowStore(read: Reader, batch: WriteBatch): ShadowStore {
   const named = listing<{ shadow_name: string }>('SELECT shadow_name FROM shadows',
@@ -30,7 +19,7 @@ export function shadowStore(read: Reader, batch: WriteBatch): ShadowStore {
   return {
     get: async (thingName, shadowName) => {
       const record = await read.first<ShadowRecord>('SELECT * FROM shadows WHERE thing_name = $1 AND shadow_name = $2', [thingName, shadowName]);
-      return record && toRow(record);
+      return record && toShadow(record);
     },
     put: async (row, expect) => {
       if (expect === null) {

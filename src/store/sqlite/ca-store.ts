@@ -7,39 +7,7 @@
 import type { Database as Db } from 'better-sqlite3';
 import type { CaCertificateRow, CaCertificateStore, CertificateRow } from '../store.js';
 import { checkLimit, decodeToken, pickKeyset, prepareKeyset, toPage, type Key } from './keyset.js';
-import { toCertificate, type CertificateRecord } from './certificate-record.js';
-
-interface CaCertificateRecord {
-  certificate_id: string;
-  certificate_pem: string;
-  status: string;
-  auto_registration_status: string;
-  owned_by: string;
-  certificate_mode: string;
-  registration_config: string | null;
-  creation_date: number;
-  last_modified_date: number;
-  not_before: number;
-  not_after: number;
-  customer_version: number;
-  generation_id: string;
-}
-
-const toCaCertificate = (r: CaCertificateRecord): CaCertificateRow => ({
-  certificateId: r.certificate_id,
-  certificatePem: r.certificate_pem,
-  status: r.status as CaCertificateRow['status'],
-  autoRegistrationStatus: r.auto_registration_status as CaCertificateRow['autoRegistrationStatus'],
-  ownedBy: r.owned_by,
-  certificateMode: r.certificate_mode as CaCertificateRow['certificateMode'],
-  registrationConfig: r.registration_config,
-  creationDate: r.creation_date,
-  lastModifiedDate: r.last_modified_date,
-  notBefore: r.not_before,
-  notAfter: r.not_after,
-  customerVersion: r.customer_version,
-  generationId: r.generation_id,
-});
+import { toCaCertificate, toCertificate, type CaCertificateRecord, type CertificateRecord } from '../records.js';
 
 /** Both listings page by (creation date, certificate id). */
 const creationKey = (after: string | undefined): Key =>

@@ -4,7 +4,7 @@
  */
 import type { Database as Db } from 'better-sqlite3';
 import type { CertificateRow, CertificateStatus, CertificateStore } from '../store.js';
-import { toCertificate, type CertificateRecord } from './certificate-record.js';
+import { toCertificate, type CertificateRecord } from '../records.js';
 import { checkLimit, decodeToken, pickKeyset, prepareKeyset, toPage } from './keyset.js';
 
 export function certificateStore(db: Db): CertificateStore {

@@ -7,36 +7,9 @@
  */
 import type { Database as Db } from 'better-sqlite3';
 import type { PolicyAttachResult, PolicyRow, PolicyStore, PolicyVersionRow } from '../store.js';
+import { toPolicy, toVersion, type PolicyRecord, type VersionRecord } from '../records.js';
 import { checkLimit, decodeToken, pickKeyset, prepareKeyset, toPage } from './keyset.js';
 
-interface PolicyRecord {
-  policy_name: string;
-  default_version_id: string;
-  last_version: number;
-  generation_id: string;
-  creation_date: number;
-  last_modified_date: number;
-}
-
-interface VersionRecord {
-  policy_name: string;
-  version_id: string;
-  document: string;
-  creation_date: number;
-}
-
-const toPolicy = (r: PolicyRecord): PolicyRow => ({
-  policyName: r.policy_name,
-  defaultVersionId: r.default_version_id,
-  lastVersion: r.last_version,
-  generationId: r.generation_id,
-  creationDate: r.creation_date,
-  lastModifiedDate: r.last_modified_date,
-});
-
-const toVersion = (r: VersionRecord): PolicyVersionRow => ({
-  policyName: r.policy_name, versionId: r.version_id, document: r.document, creationDate: r.creation_date,
-});
 
 const policyParams = (p: PolicyRow): Record<string, unknown> => ({
   policyName: p.policyName,

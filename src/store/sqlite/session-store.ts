@@ -4,6 +4,7 @@
  * and 2 messages they are owed, inbound QoS 2 releases, and delayed wills.
  */
 import type { Database as Db } from 'better-sqlite3';
+import { qosOf } from '../records.js';
 import type { PendingWillRow, SessionMessageRow, SessionStore, SessionSubscriptionRow, StoredSession } from '../store.js';
 
 export function sessionStore(db: Db): SessionStore {
@@ -38,7 +39,6 @@ export function sessionStore(db: Db): SessionStore {
   const putWill = db.prepare<[string, string, Buffer, number, number, string | null, number]>(
     'INSERT OR REPLACE INTO pending_wills (client_id, topic, payload, qos, retain, properties, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const deleteWill = db.prepare<[string]>('DELETE FROM pending_wills WHERE client_id = ?');
-  const qosOf = (n: number): 0 | 1 | 2 => (n === 2 ? 2 : n === 1 ? 1 : 0);
   const toMessage = (r: MessageRecord): SessionMessageRow => {
     const row: SessionMessageRow = { seq: r.seq, topic: r.topic, payload: r.payload, qos: qosOf(r.qos), properties: r.properties, expiresAt: r.expires_at };
     if (r.identifiers !== null) row.identifiers = r.identifiers.split(',').map(Number);

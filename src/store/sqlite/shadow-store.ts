@@ -7,25 +7,9 @@
 import type { Database as Db } from 'better-sqlite3';
 import type { ShadowRow, ShadowStore } from '../store.js';
 import { CLASSIC_SHADOW } from '../store.js';
+import { toShadow, type ShadowRecord } from '../records.js';
 import { checkLimit, decodeToken, pickKeyset, prepareKeyset, toPage } from './keyset.js';
 
-interface ShadowRecord {
-  thing_name: string;
-  shadow_name: string;
-  document: string | null;
-  version: number;
-  updated_at: number;
-  deleted_at: number | null;
-}
-
-const toRow = (r: ShadowRecord): ShadowRow => ({
-  thingName: r.thing_name,
-  shadowName: r.shadow_name,
-  document: r.document,
-  version: r.version,
-  updatedAt: r.updated_at,
-  deletedAt: r.deleted_at,
-});
 
 const params = (row: ShadowRow): Record<string, unknown> => ({
   thingName: row.thingName,
@@ -58,7 +42,7 @@ export function shadowStore(db: Db): ShadowStore {
   return {
     get: async (thingName, shadowName) => {
       const record = get.get(thingName, shadowName);
-      return record && toRow(record);
+      return record && toShadow(record);
     },
     put: async (row, expect) => {
       if (expect === null) return insert.run(params(row)).changes > 0;
