@@ -21,6 +21,7 @@ import { createControlPlane } from './control/server.js';
 import { denialLogger } from './observe/denial-log.js';
 import { rateLimitedErrorLog } from './observe/error-log.js';
 import { createLogger } from './observe/logger.js';
+import { observeNode } from './observe/node-observer.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { syncRegistries } from './registry/cluster-sync.js';
 import { openRegistries } from './registry/registries.js';
@@ -56,12 +57,15 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     const profile = resolveProfile(config.profile, config);
     const core = await startBrokerCore(profile, { store, clock: SYSTEM_CLOCK, onStoreError: onError, bus, durability: store, leases: store.leases });
     closers.push(async () => core.close());
-    // A 403 is explained in the log (at most once a minute per principal, action and resource).
-    const authorizer = regs.authorizer(denialLogger(log.child({ part: 'auth' })));
+    // Metrics, readiness, the connection log: observe/node-observer.ts.
+    const observer = observeNode({ broker: core.broker, lifecycle: core.lifecycle, store, log, bus });
+    // A 403 is counted, and explained in the log (at most once a minute per principal, action and resource).
+    const authorizer = regs.authorizer(observer.denials(denialLogger(log.child({ part: 'auth' }))));
     const connections = watchRevocations(registry, regs.accessKeys);
     // AWS: the Device Shadow service answers on `$aws/things/{thing}/shadow/...` (MQTT) and over iot-data REST.
-    const shadowLimits = { maxInFlightPerThing: config.shadowInFlight, requestsPerSecondPerThing: config.shadowRate };
-    const shadows = attachShadowService(core.gate, { shadows: store.shadows, now: () => core.clock.now(), limits: shadowLimits }, onError);
+    const shadows = attachShadowService(core.gate, {
+      shadows: store.shadows, now: () => core.clock.now(), limits: { maxInFlightPerThing: config.shadowInFlight, requestsPerSecondPerThing: config.shadowRate },
+    }, onError);
 
     const door = { gate: core.gate, authorizer, connections, durability: store, onError };
     const dataPlane = await startDataPlane({ ...config, mqttPlainAllow: parsePlainAllow(config.mqttPlainAllow)! }, {
@@ -74,12 +78,10 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       lookupSecret: keys.lookupSecret,
     });
     closers.push(() => dataPlane.close());
+    observer.readiness.register('listeners', () => dataPlane.listening() || 'a data-plane listener is not bound');
     caRegistry.onTrustChange(() => dataPlane.retrust());
-    // AWS: just-in-time registration announces the new PENDING_ACTIVATION certificate.
-    caRegistry.onCertificateRegistered((event) => {
-      publishCertificateRegistered(core.gate, event);
-      registrySync.changed('JustInTimeRegistration');
-    });
+    // AWS: just-in-time registration announces the new PENDING_ACTIVATION certificate (and a cluster's other nodes reload).
+    caRegistry.onCertificateRegistered((event) => { publishCertificateRegistered(core.gate, event); registrySync.changed('JustInTimeRegistration'); });
 
     const control = await createControlPlane({
       registry, caRegistry, accessKeys: store.accessKeys, accessKeyRegistry: regs.accessKeys, endpoint: config.endpoint, region: config.region, accountId,
@@ -87,27 +89,26 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       authorize: ({ accessKeyId, action, resource, sourceIp }) => authorizer.allowsControl(accessKeyId, action, resource, sourceIp),
       // The web console: the same operations with a session cookie; its MQTT test client is an ordinary MQTT-over-WebSocket client.
       console: {
-        data: createBrokerConsoleData({ broker: core.broker, gate: core.gate }),
+        data: createBrokerConsoleData({ broker: core.broker, gate: core.gate, counters: observer.totals }),
         rootCaPem: ca.rootCertificatePem,
         mqttUpgrade: (req, socket, head, principal) => dataPlane.webSocket.upgradeAs(req, socket, head, principal),
       },
       // fastify logs each listen at info; the banner already says it, so at the default level it speaks from warn up.
       logger: log.child({ part: 'control' }, { level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
+      routes: observer.routes,
     });
     const { port: controlPort, url: controlUrl } = await listenControlPlane(control, config.controlPort, config.controlHost);
     closers.push(() => control.close());
 
     const ports: ListenerPorts = { ...dataPlane.ports, control: controlPort };
     const caPath = join(config.dataDir, ROOT_CA_FILE);
-    closers.push(writeRuntime(config.dataDir, {
-      pid: process.pid, endpoint: config.endpoint, region: config.region, accountId, controlUrl,
-      httpsPort: ports.https, mqttPort: ports.mqtt, alpnPort: ports.alpn, mqttPlainPort: ports.mqttPlain, wsPort: ports.ws,
-    }));
+    closers.push(writeRuntime(config.dataDir, { pid: process.pid, endpoint: config.endpoint, region: config.region, accountId, controlUrl,
+      httpsPort: ports.https, mqttPort: ports.mqtt, alpnPort: ports.alpn, mqttPlainPort: ports.mqttPlain, wsPort: ports.ws }));
     for (const w of dataPlane.warnings) log.warn(w);
 
     let closing: Promise<void> | undefined;
     return {
-      config, accountId, ports, controlUrl, caPath, warnings: dataPlane.warnings, credentialsPath: credentials.path, cluster: bus,
+      config, accountId, ports, controlUrl, caPath, warnings: dataPlane.warnings, credentialsPath: credentials.path, cluster: bus, readiness: observer.readiness,
       banner: () => banner(config, describeProfile(profile), ports, controlUrl, caPath, credentials.path),
       close: () => (closing ??= closeAll().then(() => log.flush())),
     };

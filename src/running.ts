@@ -4,6 +4,7 @@
  * the ready banner and the shutdown.
  */
 import type { Config } from './config/config.js';
+import type { Readiness } from './observe/health.js';
 import type { DataPlanePorts } from './transports/data-plane.js';
 
 export interface ListenerPorts extends DataPlanePorts {
@@ -18,6 +19,8 @@ export interface RunningTopicd {
   /** Absolute paths of DATA/root-CA.pem and DATA/credentials. */
   readonly caPath: string;
   readonly credentialsPath: string;
+  /** The checks `GET /readyz` runs; a part started later (a bus) adds its own. */
+  readonly readiness: Readiness;
   /** Warnings met while starting (443 not bound, ...), one line each. */
   readonly warnings: readonly string[];
   /** The ready banner: each listener's URL, the CA path, and the next command to run. */

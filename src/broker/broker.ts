@@ -10,6 +10,7 @@
  * session.ts), so one client's congestion never holds back another's publishes.
  */
 import type { Bus } from '../bus/bus.js';
+import { Counters } from '../observe/counters.js';
 import type { Message, QoS } from '../protocol/codec.js';
 import type { Durability, RetainedStore, SessionStore, SessionSubscriptionRow, StoredSession } from '../store/store.js';
 import { after, SYSTEM_CLOCK, type Clock } from './clock.js';
@@ -56,6 +57,8 @@ export interface BrokerDeps {
    */
   bus?: Bus | undefined;
   durability?: Durability | undefined;
+  /** The node's message counters (observe/counters.ts); a fresh set when absent. */
+  counters?: Counters | undefined;
 }
 
 /** Why a session could not be opened. */
@@ -64,6 +67,8 @@ export type OpenRefusal = 'owned-by-another';
 export class Broker {
   readonly retained: RetainedMessages;
   private readonly subs: Subscriptions;
+  /** What the sessions, the channels and the doors count (read by /metrics and the console). */
+  readonly counters: Counters;
   private readonly sessions = new Map<string, Session>();
   private readonly clock: Clock;
   /** CONNECTs per client id in the current second (only when a connect rate is set). */
@@ -73,6 +78,7 @@ export class Broker {
 
   constructor(private readonly options: BrokerOptions = AWS_BROKER_OPTIONS, private readonly deps: BrokerDeps = {}) {
     this.clock = deps.clock ?? SYSTEM_CLOCK;
+    this.counters = deps.counters ?? new Counters();
     // Only a clustered bus: the embedded node pays nothing for it.
     this.bus = deps.bus?.clustered === true ? deps.bus : undefined;
     this.subs = new Subscriptions(options.hashMatchesParent, this.bus);
@@ -305,6 +311,7 @@ export class Broker {
       store: this.deps.sessionStore,
       onStoreError: this.deps.onStoreError,
       clock: this.clock,
+      counters: this.counters,
     });
   }
 

@@ -13,6 +13,7 @@
  * asks for it (`why()`), as only the doors that send it do.
  */
 import type { Grants } from '../auth/authorizer.js';
+import { DROP_QUOTA, type Counters } from '../observe/counters.js';
 import { createMessage, type Message, type PublishProperties, type QoS } from '../protocol/codec.js';
 import { validateTopicName, type TopicLimits } from '../protocol/topics.js';
 import type { Broker } from './broker.js';
@@ -89,12 +90,16 @@ export class PublishGate {
   /** The topic, or the topic validator's own explanation, of the last refusal. */
   private lastDetail = '';
   private readonly services: TopicService[] = [];
+  /** The router's counters, for the doors that count what they admitted (received, by protocol and QoS). */
+  readonly counters: Counters;
 
   constructor(
     private readonly broker: Broker,
     readonly limits: GateLimits,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.counters = broker.counters;
+  }
 
   /** Adds a service; its topics become publishable (under policies) in the aws profile. */
   addService(service: TopicService): void {
@@ -129,7 +134,11 @@ export class PublishGate {
   publishAdmitted(from: Publisher, topic: string, payload: Buffer, qos: QoS, retain: boolean, properties: PublishProperties | undefined): Refusal | undefined {
     if (payload.length > this.limits.maxPayloadBytes) return this.refuse('PayloadTooLarge', topic);
     const perSecond = this.limits.publishPerSecond;
-    if (perSecond > 0 && from.rate !== undefined && from.rate.over(perSecond, this.clock.now())) return this.refuse('QuotaExceeded', topic);
+    if (perSecond > 0 && from.rate !== undefined && from.rate.over(perSecond, this.clock.now())) {
+      // AWS drops what is over the quota: counted with the other drops.
+      this.counters.dropped[DROP_QUOTA]!++;
+      return this.refuse('QuotaExceeded', topic);
+    }
     const message = this.message(topic, payload, qos, retain, properties);
     this.broker.publish(message, from.session);
     if (topic.charCodeAt(0) === 36) this.serviceFor(topic)?.onPublish(message, from);

@@ -30,6 +30,17 @@ export interface ConnectionIdentity {
   readonly principalIdentifier: string;
   readonly ipAddress: string;
   readonly versionNumber: number;
+  /** For the connection log only (never in an event's JSON): what authenticated, and how it speaks. */
+  readonly principalKind: Principal['kind'];
+  readonly protocolVersion: number;
+  readonly transport: string;
+}
+
+/** Who hears of every connection's start and end besides the `$aws/events` subscribers (the log: observe/connection-log.ts). */
+export interface ConnectionObserver {
+  connected(id: ConnectionIdentity): void;
+  /** `detail` is the server's own explanation when it closed the connection. */
+  disconnected(id: ConnectionIdentity, reason: DisconnectReason, detail: string | undefined): void;
 }
 
 /** AWS: the certificate id for X.509 clients; the access key for SigV4 ones. */
@@ -60,11 +71,17 @@ export class LifecycleEvents {
   /** AWS: versionNumber rises with each connection of a client id. */
   private readonly versions = new Map<string, number>();
   presence: PresenceHook | undefined;
+  private observer: ConnectionObserver | undefined;
 
   constructor(private readonly gate: PublishGate, private readonly clock: Clock) {}
 
+  /** Sets who hears of connections (one observer: the node's log). */
+  observe(observer: ConnectionObserver): void {
+    this.observer = observer;
+  }
+
   /** Identifies a new connection (its events carry the same sessionIdentifier and versionNumber). */
-  identify(clientId: string, principal: Principal, ipAddress: string): ConnectionIdentity {
+  identify(clientId: string, principal: Principal, ipAddress: string, protocolVersion = 4, transport = 'mqtt'): ConnectionIdentity {
     const versionNumber = this.versions.get(clientId) ?? 0;
     this.versions.set(clientId, versionNumber + 1);
     return {
@@ -73,19 +90,24 @@ export class LifecycleEvents {
       principalIdentifier: principalIdentifier(principal),
       ipAddress,
       versionNumber,
+      principalKind: principal.kind,
+      protocolVersion,
+      transport,
     };
   }
 
   connected(id: ConnectionIdentity, will?: PresenceWill): void {
     this.presence?.connected(id, will);
+    this.observer?.connected(id);
     this.emit(`$aws/events/presence/connected/${id.clientId}`, id.clientId, {
       clientId: id.clientId, timestamp: this.clock.now(), eventType: 'connected', sessionIdentifier: id.sessionIdentifier,
       principalIdentifier: id.principalIdentifier, ipAddress: id.ipAddress, versionNumber: id.versionNumber,
     });
   }
 
-  disconnected(id: ConnectionIdentity, reason: DisconnectReason): void {
+  disconnected(id: ConnectionIdentity, reason: DisconnectReason, detail?: string): void {
     this.presence?.disconnected(id);
+    this.observer?.disconnected(id, reason, detail);
     this.emit(`$aws/events/presence/disconnected/${id.clientId}`, id.clientId, {
       clientId: id.clientId, timestamp: this.clock.now(), eventType: 'disconnected', sessionIdentifier: id.sessionIdentifier,
       principalIdentifier: id.principalIdentifier, clientInitiatedDisconnect: reason === 'CLIENT_INITIATED_DISCONNECT',

@@ -21,6 +21,7 @@
  * No publisher is ever held back for one subscriber (issue 10: one stalled device once throttled a
  * backend's publishes to every other device a thousandfold).
  */
+import { DROP_EXPIRED, DROP_QUEUE_FULL, type Counters } from '../observe/counters.js';
 import { isExpired, type Message, type QoS } from '../protocol/codec.js';
 import type { SessionStore } from '../store/store.js';
 import type { Clock, Timer } from './clock.js';
@@ -101,6 +102,8 @@ export interface SessionOptions {
   store?: SessionStore | undefined;
   onStoreError?: ((err: unknown, context: string) => void) | undefined;
   clock: Clock;
+  /** The node's counters: drops are counted by reason there as well as in `dropped`. */
+  counters?: Counters | undefined;
 }
 
 export class Session {
@@ -169,6 +172,7 @@ export class Session {
     const channel = this.channel;
     if (this.queue.length >= this.options.maxQueued) {
       this.dropped++;
+      if (this.options.counters !== undefined) this.options.counters.dropped[DROP_QUEUE_FULL]!++;
       return;
     }
     const owed: Owed = { message, retain, qos, ids, seq: 0, packetId: 0, released: false };
@@ -290,6 +294,7 @@ export class Session {
       const owed = this.queue.shift()!;
       // MQTT 5: an expired message is not delivered [MQTT-3.3.2-5].
       if (isExpired(owed.message, now)) {
+        if (this.options.counters !== undefined) this.options.counters.dropped[DROP_EXPIRED]!++;
         if (owed.seq !== 0) this.options.store?.dequeue(this.clientId, owed.seq).catch(this.storeFailed);
         continue;
       }

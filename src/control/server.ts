@@ -49,6 +49,8 @@ export interface ControlPlaneDeps {
   onWrite?: (operation: string) => void;
   /** The web console at /console/: its data, its MQTT WebSocket hook, its root CA. false: no console. */
   console?: ConsoleOptions | false;
+  /** Routes of other parts, unsigned and outside the AWS API (the metrics and health probes: observe/routes.ts). */
+  routes?: (app: FastifyInstance) => void;
 }
 
 /** AWS signs the control plane as `iot`; older botocore and the AWS CLI v1 sign it as `execute-api`. */
@@ -119,6 +121,8 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Fastif
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'control-plane request');
   });
+
+  deps.routes?.(app);
 
   const accessKeyRegistry = deps.accessKeyRegistry
     ?? new AccessKeyRegistry({ keys: deps.accessKeys, arn: (id) => deps.registry.accessKeyArn(id) });

@@ -445,6 +445,13 @@ export interface Durability {
   afterDurable<T>(task: (arg: T, durable: boolean) => void, arg: T): void;
 }
 
+/**
+ * Hears of each commit of a backend's write batch: the seconds from the batch's first write to its
+ * commit's end (what a write waits before its acknowledgement may leave) and whether it committed.
+ * The metrics' store write latency (observe/); the store knows nothing of who listens.
+ */
+export type CommitObserver = (seconds: number, committed: boolean) => void;
+
 export interface Store extends Durability {
   readonly meta: MetaStore;
   readonly things: ThingStore;
@@ -459,5 +466,7 @@ export interface Store extends Durability {
   readonly shadows: ShadowStore;
   /** A store several nodes share keeps their leases; absent in the embedded one. */
   readonly leases?: NodeLeaseStore | undefined;
+  /** Sets who hears of commits (one observer: the node's metrics). */
+  observeCommits(observer: CommitObserver): void;
   close(): Promise<void>;
 }

@@ -67,6 +67,8 @@ export interface DataPlane {
   readonly webSocket: WebSocketGateway;
   /** The trusted CAs changed: connections made from now on are verified against the new set. */
   retrust(): void;
+  /** Whether every listener is bound and accepting (readiness). */
+  listening(): boolean;
   /**
    * Stops accepting, lets HTTPS requests in flight finish (bounded), tells MQTT clients (v5:
    * DISCONNECT 0x8B) and closes every socket.
@@ -142,7 +144,7 @@ export async function startDataPlane(settings: DataPlaneSettings, deps: DataPlan
   };
   const tlsListeners: TlsServer[] = [];
   const makeListener = (kind: ListenerKind): TlsServer => {
-    const listener = createDataListener(kind, deps.material(), route(kind), bounds, deps.trust);
+    const listener = createDataListener(kind, deps.material(), route(kind), bounds, deps.trust, deps.mqtt.broker.counters);
     tlsListeners.push(listener);
     return listener;
   };
@@ -185,6 +187,7 @@ export async function startDataPlane(settings: DataPlaneSettings, deps: DataPlan
         const next = deps.material();
         for (const listener of tlsListeners) setTrustedCas(listener, next);
       },
+      listening: () => bound.every((s) => s.listening),
       close: () => (closing ??= (async () => {
         // Stop accepting first; then end idle keep-alive sockets and let requests in flight finish
         // (their messages reach subscribers still connected). Bounded, so a client that never

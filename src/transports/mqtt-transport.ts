@@ -10,6 +10,7 @@ import { Channel, type ChannelDeps } from '../broker/channel/channel.js';
 import type { Packet } from '../protocol/codec.js';
 import { MqttDecodeError } from '../protocol/decode-error.js';
 import { createFastDecoder } from '../protocol/fast-decoder.js';
+import { BYTES_MQTT, BYTES_WEBSOCKET } from '../observe/counters.js';
 import { RC } from '../protocol/reason-codes.js';
 import type { Durability } from '../store/store.js';
 import type { ConnectionIndex } from './connection-index.js';
@@ -30,7 +31,9 @@ export interface PeerClosable {
 
 /** Serves MQTT on a socket whose peer the listener has already identified. */
 export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransportDeps, transport: 'mqtt' | 'websocket' = 'mqtt'): void {
-  const link = new SocketLink(socket, deps.durability);
+  const counters = deps.broker.counters;
+  const bytesAt = transport === 'websocket' ? BYTES_WEBSOCKET : BYTES_MQTT;
+  const link = new SocketLink(socket, deps.durability, counters.bytesOut, bytesAt);
   const untrack = deps.connections.add(principalKey(principal), (reason) => {
     if (reason === 'shutdown') channel.close(RC.SERVER_SHUTTING_DOWN, 'server shutting down');
     else if (reason === 'certificate-inactive') channel.close(RC.NOT_AUTHORIZED, 'certificate no longer active');
@@ -67,6 +70,7 @@ export function serveMqtt(socket: Socket, principal: Principal, deps: MqttTransp
   });
 
   socket.on('data', (chunk: Buffer) => {
+    counters.bytesIn[bytesAt]! += chunk.length;
     // What this chunk's messages congest holds this socket back (flow-control.ts).
     const previous = startReading(socket);
     try {

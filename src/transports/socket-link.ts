@@ -31,7 +31,8 @@ export class SocketLink implements Link {
   readonly remoteAddress: string;
   readonly congestion: Congestion;
 
-  constructor(readonly socket: Socket, private readonly durability: Durability) {
+  /** `bytesOut[bytesAt]` counts what this link writes (observe/counters.ts). */
+  constructor(readonly socket: Socket, private readonly durability: Durability, private readonly bytesOut: Float64Array, private readonly bytesAt: number) {
     this.remoteAddress = peerAddress(socket);
     this.congestion = new Congestion(socket);
   }
@@ -53,6 +54,7 @@ export class SocketLink implements Link {
       this.durability.afterDurable(flush, this);
     }
     socket.write(buf);
+    this.bytesOut[this.bytesAt]! += buf.length;
     this.congestion.wrote();
   }
 

@@ -30,6 +30,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Socket as NetSocket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import type { Counters } from '../observe/counters.js';
 import type { ClientCertificateTrust } from '../registry/ca-types.js';
 import { admitWithoutCa, peerCertificateId } from './principal.js';
 
@@ -100,6 +101,29 @@ export function admits(kind: ListenerKind, socket: TLSSocket, trust?: Certificat
   return socket.alpnProtocol !== ALPN_HTTP && socket.alpnProtocol !== ALPN_MQTT;
 }
 
+/**
+ * The `reason` label of a handshake that failed (metrics): a small fixed set, so that a client cannot
+ * make labels up. OpenSSL's codes are in `err.code`, or in `err.reason` when node gives none.
+ */
+export function handshakeFailureReason(err: NodeJS.ErrnoException & { reason?: string }): string {
+  const code = `${err.code ?? ''} ${err.reason ?? ''} ${err.message}`.toLowerCase();
+  if (code.includes('timeout') || code.includes('timed out')) return 'timeout';
+  if (code.includes('no_application_protocol') || code.includes('no application protocol')) return 'no-alpn-match';
+  if (code.includes('peer did not return a certificate') || code.includes('certificate required')) return 'no-certificate';
+  if (code.includes('certificate') || code.includes('unknown ca') || code.includes('bad_certificate')) return 'bad-certificate';
+  if (code.includes('version') || code.includes('protocol') || code.includes('cipher') || code.includes('wrong_version')) return 'protocol';
+  if (code.includes('econnreset') || code.includes('socket hang up') || code.includes('disconnected')) return 'connection-reset';
+  return 'other';
+}
+
+/** The `reason` label of a handshake that finished with a client certificate topicd refuses (`admits` false). */
+function refusedCertificateReason(socket: TLSSocket): string {
+  if (peerCertificateId(socket) === null) return 'no-certificate';
+  const error = String(socket.authorizationError ?? '');
+  if (error === 'CERT_HAS_EXPIRED' || error === 'CERT_NOT_YET_VALID') return 'certificate-expired';
+  return UNKNOWN_ISSUER.has(error) ? 'untrusted-certificate' : 'bad-certificate';
+}
+
 export interface TlsMaterial {
   cert: string;
   key: string;
@@ -142,6 +166,7 @@ export function createDataListener(
   onSocket: (socket: TLSSocket, protocol: DataProtocol) => void,
   bounds: ListenerBounds,
   trust?: CertificateTrust,
+  counters?: Counters,
 ): TlsServer {
   const counter = { count: 0 };
   const options: TlsOptions = {
@@ -163,6 +188,7 @@ export function createDataListener(
     // certificate. node keeps the raw TCP socket a TLS socket wraps as `_parent`.
     markAuthenticated((socket as unknown as { _parent?: object })._parent ?? socket);
     if (!admits(kind, socket, trust)) {
+      counters?.tlsFailure(refusedCertificateReason(socket));
       socket.destroy();
       return;
     }
@@ -183,7 +209,10 @@ export function createDataListener(
     onSocket(socket, protocolOf(kind, socket));
   });
   // A failed handshake (no protocol we serve, a broken client) concerns that client only.
-  server.on('tlsClientError', (_err, socket) => socket.destroy());
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+    counters?.tlsFailure(handshakeFailureReason(err));
+    socket.destroy();
+  });
   server.maxConnections = bounds.maxConnections;
   // The raw TCP socket before TLS: it counts as unauthenticated until its handshake ends.
   server.prependListener('connection', (raw: NetSocket) => {

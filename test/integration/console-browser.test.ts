@@ -88,6 +88,10 @@ describe('console in a browser', () => {
     assert.equal(cookie.sameSite, 'Strict');
     assert.equal(await page.evaluate('document.cookie'), '', 'scripts cannot read it');
     await page.getByText('Connections').first().waitFor(WAIT);
+    // The message counters are the metrics' own (observe/counters.ts): measured, so charted, not "not measured".
+    for (const counter of ['Messages in', 'Messages out', 'Dropped', 'Denied']) {
+      await page.getByRole('img', { name: new RegExp(`^${counter} over the last \\d+ minutes; now 0 /s`) }).waitFor(WAIT);
+    }
     await shot('dashboard');
   });
 

@@ -34,6 +34,24 @@ async function until(done: () => boolean, what: string, timeoutMs = 10_000): Pro
 
 export function durabilityContract(backend: StoreBackend, store: () => Store): void {
   describe('durability', () => {
+    test('durability - the commit observer hears of each commit of a turn\'s writes, once, with its duration', async () => {
+      const heard: Array<[number, boolean]> = [];
+      store().observeCommits((seconds, committed) => heard.push([seconds, committed]));
+      try {
+        await Promise.all([store().retained.put(row('observed/a')), store().retained.put(row('observed/b'))]);
+        await until(() => heard.length >= 1, 'a commit');
+        assert.equal(heard.length, 1, 'two writes of one turn are one commit');
+        const [seconds, committed] = heard[0]!;
+        assert.equal(committed, true);
+        assert.ok(seconds >= 0 && seconds < 10, `${seconds} s`);
+        await store().meta.get('k');
+        await nextTurn();
+        assert.equal(heard.length, 1, 'a read commits nothing');
+      } finally {
+        store().observeCommits(() => undefined);
+      }
+    });
+
     test('durability - once a write\'s promise settles, another store on the same data sees it', async () => {
       const other = await backend.openAt(backend.locate(store()));
       try {

@@ -43,6 +43,9 @@ export class Channel implements ChannelContext {
   sessionExpirySeconds = 0;
   connectedWithZeroExpiry = false;
   identity: ConnectionIdentity | undefined;
+  closeDetail: string | undefined;
+  readonly delivered: Float64Array;
+  deliveredAt = 0;
   topicAliases: Map<number, string> | undefined;
   sendWindow: number;
   clientMaxPacket = Number.MAX_SAFE_INTEGER;
@@ -55,6 +58,7 @@ export class Channel implements ChannelContext {
 
   constructor(readonly link: Link, readonly deps: ChannelDeps) {
     this.sendWindow = deps.limits.maxInflight;
+    this.delivered = deps.broker.counters.delivered;
     this.lastActivity = deps.clock.now();
     armConnectDeadline(this);
   }

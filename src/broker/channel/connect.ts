@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IConnectPacket, Packet } from 'mqtt-packet';
 import { principalKey, type ConnectAttribute } from '../../auth/authorizer.js';
+import { mqttProtocol } from '../../observe/counters.js';
 import { encode } from '../../protocol/codec.js';
 import { CONNACK_V4, RC, connackCodeV4 } from '../../protocol/reason-codes.js';
 import type { Refusal } from '../ingress.js';
@@ -34,6 +35,7 @@ export function onConnect(ch: ChannelContext, packet: IConnectPacket, claimed = 
     return refuse(ch, RC.UNSUPPORTED_PROTOCOL_VERSION, `protocol version ${String(version)} is not supported`);
   }
   ch.protocolVersion = version;
+  ch.deliveredAt = mqttProtocol(version) * 3;
   const { limits, authorizer, principal, broker, gate } = ch.deps;
   const props = version === 5 ? packet.properties : undefined;
   if (props?.requestProblemInformation === false) ch.problemInfo = false;
@@ -109,7 +111,7 @@ export function onConnect(ch: ChannelContext, packet: IConnectPacket, claimed = 
   armKeepAlive(ch);
   const lifecycle = ch.deps.lifecycle;
   if (lifecycle) {
-    ch.identity = lifecycle.identify(clientId, principal, ch.link.remoteAddress);
+    ch.identity = lifecycle.identify(clientId, principal, ch.link.remoteAddress, ch.protocolVersion, ch.deps.transport ?? 'mqtt');
     lifecycle.connected(ch.identity, ch.will);
   }
   // After CONNACK: redeliver what the session still owes [MQTT-4.4.0-1].

@@ -74,6 +74,11 @@ export interface ChannelContext extends SessionChannel {
   /** True when CONNECT asked for a Session Expiry Interval of 0 (a later non-zero one is a Protocol Error). */
   connectedWithZeroExpiry: boolean;
   identity: ConnectionIdentity | undefined;
+  /** Why the server closed the connection, in words (the connection log's `detail`). */
+  closeDetail: string | undefined;
+  /** The node's delivered counters (observe/counters.ts) and this connection's row in them (protocol * 3), set at CONNECT. */
+  readonly delivered: Float64Array;
+  deliveredAt: number;
   /** Inbound topic aliases the client set on this connection (v5); they end with it [MQTT-3.3.2-7]. */
   topicAliases: Map<number, string> | undefined;
   /** How many QoS 1 and 2 messages may be in flight to the client. */

@@ -6,6 +6,7 @@
  * unsent bytes pass the bound is dropped and counted by its session: a slow reader costs only itself.
  */
 import type { IPubackPacket, IPubcompPacket, IPubrecPacket } from 'mqtt-packet';
+import { DROP_CONGESTED, DROP_TOO_LARGE } from '../../observe/counters.js';
 import { encode, encodePublish, encodePublishFor, markDuplicate, type Message, type QoS } from '../../protocol/codec.js';
 import { RC } from '../../protocol/reason-codes.js';
 import { PUBREL, type ChannelContext } from './context.js';
@@ -17,17 +18,24 @@ export function sendPublish(
   if (ch.state !== 'connected') return true;
   // A subscriber that does not keep up loses QoS 0 messages past a bound (counted by its session)
   // instead of growing our memory; QoS 1 is bounded by its in-flight window already.
-  if (qos === 0 && ch.link.buffered > ch.deps.limits.maxBufferedQos0Bytes) return false;
+  if (qos === 0 && ch.link.buffered > ch.deps.limits.maxBufferedQos0Bytes) return dropped(ch, DROP_CONGESTED);
   // Subscription identifiers and topic aliases make the bytes this delivery's own; without them
   // (always in the aws profile) the shared encoding is used.
   const bytes = ch.protocolVersion === 5 && (ids !== undefined || ch.clientAliasMax > 0)
     ? encodeOwn(ch, message, qos, retain, packetId, ids)
     : encodePublish(message, ch.protocolVersion, qos, retain, packetId, message.expiresAt === undefined ? 0 : ch.deps.clock.now());
   // [MQTT-3.1.2-25] never send a packet over the client's Maximum Packet Size
-  if (bytes.length > ch.clientMaxPacket) return false;
+  if (bytes.length > ch.clientMaxPacket) return dropped(ch, DROP_TOO_LARGE);
   // Only QoS 1 and 2 are ever resent, and their bytes are this delivery's own copy: safe to flag in place.
   ch.link.write(dup ? markDuplicate(bytes) : bytes);
+  ch.delivered[ch.deliveredAt + qos]!++;
   return true;
+}
+
+/** Counts a delivery not made (out of line: sendPublish stays small enough to be inlined). */
+function dropped(ch: ChannelContext, reason: number): false {
+  ch.deps.broker.counters.dropped[reason]!++;
+  return false;
 }
 
 /**

@@ -34,6 +34,7 @@ export function close(ch: ChannelContext, reason: number | undefined, why: strin
   if (ch.state === 'closed') return;
   if (reason !== undefined && ch.state === 'connected' && ch.protocolVersion === 5) ch.link.write(disconnectPacket(ch, reason, why));
   ch.state = 'closed';
+  ch.closeDetail = why;
   ch.link.end();
   ch.finish(true, lifecycleReason(reason));
 }
@@ -41,7 +42,7 @@ export function close(ch: ChannelContext, reason: number | undefined, why: strin
 export function finish(ch: ChannelContext, sendWill: boolean, reason: DisconnectReason): void {
   ch.state = 'closed';
   const { lifecycle, broker, wills, clock } = ch.deps;
-  if (ch.identity) lifecycle?.disconnected(ch.identity, reason);
+  if (ch.identity) lifecycle?.disconnected(ch.identity, reason, ch.closeDetail);
   ch.identity = undefined;
   clock.clearTimeout(ch.timer);
   ch.timer = undefined;

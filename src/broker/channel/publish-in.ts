@@ -9,6 +9,7 @@
  * not resend).
  */
 import type { IPublishPacket, IPubrelPacket } from 'mqtt-packet';
+import { mqttProtocol } from '../../observe/counters.js';
 import { encode } from '../../protocol/codec.js';
 import { RC } from '../../protocol/reason-codes.js';
 import type { Refusal } from '../ingress.js';
@@ -61,6 +62,7 @@ export function onPublish(ch: ChannelContext, packet: IPublishPacket): void {
   }
   const refusal = gate.publish(ch, topic, payload, qos, packet.retain, v5 ? publishProperties(packet.properties) : undefined);
   if (refusal !== undefined) return refused(ch, refusal, qos, id);
+  ch.deps.broker.counters.received[mqttProtocol(ch.protocolVersion) * 3 + qos]!++;
   if (qos === 0) return;
   if (qos === 1) {
     ch.link.write(ack(PUBACK, id));

@@ -8,7 +8,8 @@
  * (errors.ts) instead of waiting, and the store reconnects by itself once it is back.
  */
 import type {
-  NodeLeaseStore, AccessKeyStore, CaCertificateStore, CertificateStore, MetaStore, PolicyStore, RetainedStore, SessionStore, ShadowStore, Store, ThingPrincipalStore, ThingStore, ThingTypeStore,
+  CommitObserver, NodeLeaseStore,
+  AccessKeyStore, CaCertificateStore, CertificateStore, MetaStore, PolicyStore, RetainedStore, SessionStore, ShadowStore, Store, ThingPrincipalStore, ThingStore, ThingTypeStore,
 } from '../store.js';
 import { accessKeyStore } from './access-key-store.js';
 import { caCertificateStore } from './ca-store.js';
@@ -77,6 +78,10 @@ export class PostgresStore implements Store {
 
   afterDurable<T>(task: (arg: T, durable: boolean) => void, arg: T): void {
     this.batch.afterDurable(task, arg);
+  }
+
+  observeCommits(observer: CommitObserver): void {
+    this.batch.observer = observer;
   }
 
   /** Commits what is pending and runs its tasks, then closes every connection. Writes after it reject. */

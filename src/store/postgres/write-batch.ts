@@ -19,7 +19,9 @@
  *   server is back. A batch whose COMMIT was sent when the connection broke may have committed:
  *   it is reported failed anyway, since nothing must be acknowledged that is not known durable.
  */
+import { performance } from 'node:perf_hooks';
 import { Client, type QueryResult } from 'pg';
+import type { CommitObserver } from '../store.js';
 import { StoreUnavailableError } from '../../errors.js';
 import { commitOps, type Op, type Outcome, type RowKind } from './commit-ops.js';
 import { storeError, type ConnectionSettings } from './connection.js';
@@ -28,6 +30,8 @@ import { Sql } from './sql.js';
 type Task = (arg: unknown, durable: boolean) => void;
 
 class Batch {
+  /** performance.now() at the first write: the commit observer's latency runs from here. */
+  readonly begunAt = performance.now();
   readonly ops: Op[] = [];
   /** (task, arg) pairs, flat, so the hot path allocates no closure. */
   readonly tasks: unknown[] = [];
@@ -82,6 +86,7 @@ export class WriteBatch {
   private scheduled = false;
   private closed = false;
   private readonly idle: Array<() => void> = [];
+  observer: CommitObserver | undefined;
 
   constructor(private readonly settings: ConnectionSettings) {
     this.connection = new WriteConnection(settings);
@@ -156,6 +161,7 @@ export class WriteBatch {
 
   private async run(batch: Batch): Promise<void> {
     const durable = batch.ops.length === 0 || await this.commit(batch.ops);
+    if (batch.ops.length > 0) this.observer?.((performance.now() - batch.begunAt) / 1000, durable);
     if (!durable && this.pending !== undefined) this.pending.tainted = true;
     const tasks = batch.tasks;
     const ok = durable && !batch.tainted;

@@ -17,6 +17,7 @@ import { SECRETS_KEY_FILE } from '../../config/data-files.js';
 import { ensurePrivateFile, keepPrivate } from '../../config/private-files.js';
 import { SecretSealer } from '../secret-sealer.js';
 import type {
+  CommitObserver,
   AccessKeyStore, CaCertificateStore, CertificateStore, MetaStore, PolicyStore, RetainedStore, SessionStore,
   ShadowStore, Store, ThingPrincipalStore, ThingStore, ThingTypeStore,
 } from '../store.js';
@@ -96,6 +97,10 @@ export class SqliteStore implements Store {
 
   afterDurable<T>(task: (arg: T, durable: boolean) => void, arg: T): void {
     this.batch.afterDurable(task, arg);
+  }
+
+  observeCommits(observer: CommitObserver): void {
+    this.batch.observer = observer;
   }
 
   async close(): Promise<void> {

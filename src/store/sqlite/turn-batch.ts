@@ -16,7 +16,9 @@
  * One setImmediate serves the whole turn; tasks are (function, argument) pairs so the hot path
  * allocates no closure.
  */
+import { performance } from 'node:perf_hooks';
 import type { Database as Db } from 'better-sqlite3';
+import type { CommitObserver } from '../store.js';
 
 type Task = (arg: never, durable: boolean) => void;
 
@@ -27,6 +29,9 @@ export class TurnBatch {
   private scheduled = false;
   /** The open transaction's outcome, made on the first write that waits for it. */
   private outcome: { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
+  /** When the open transaction began (performance.now()), for the commit observer. */
+  private begunAt = 0;
+  observer: CommitObserver | undefined;
 
   constructor(private readonly db: Db) {}
 
@@ -41,6 +46,7 @@ export class TurnBatch {
       statement.run = (...params: unknown[]) => {
         if (!db.inTransaction) {
           db.exec('BEGIN');
+          this.begunAt = performance.now();
           this.schedule();
         }
         this.writes++;
@@ -105,11 +111,13 @@ export class TurnBatch {
     }
     try {
       db.exec('COMMIT');
+      this.observer?.((performance.now() - this.begunAt) / 1000, true);
       outcome?.resolve();
       return true;
     } catch (err) {
       // A failed COMMIT must not leave the batch open forever: later turns start afresh.
       if (db.inTransaction) db.exec('ROLLBACK');
+      this.observer?.((performance.now() - this.begunAt) / 1000, false);
       outcome?.reject(err);
       return false;
     }

@@ -17,6 +17,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { DENY_ALL } from '../../auth/authorizer.js';
 import type { PublishGate, Publisher, Refusal } from '../../broker/ingress.js';
+import { PROTOCOL_HTTPS } from '../../observe/counters.js';
 import type { PublishProperties } from '../../protocol/codec.js';
 import { doneReading, startReading } from '../flow-control.js';
 import { principalOf } from '../principal.js';
@@ -158,7 +159,8 @@ const flushSocket = (socket: Socket, durable: boolean): void => {
 };
 
 /** Sends the 200 once the writes it acknowledges (a retained message, a queued QoS 1 copy) are durable. */
-function answerPublished(res: ServerResponse, deps: IotDataDeps, traceId: string): void {
+function answerPublished(res: ServerResponse, deps: IotDataDeps, traceId: string, qos: 0 | 1): void {
+  deps.gate.counters.received[PROTOCOL_HTTPS * 3 + qos]!++;
   const out = res.socket;
   if (out) {
     out.cork();
@@ -190,7 +192,7 @@ export function createPublishHandler(deps: IotDataDeps, fail: Fail): (req: Incom
       signedCaller(req, body, deps).then((caller) => {
         const refusal = gate.publish(caller.publisher, parsed.topic, body, parsed.qos, parsed.retain, parsed.properties);
         if (refusal !== undefined) throw refusalError(refusal, gate);
-        answerPublished(res, deps, traceId);
+        answerPublished(res, deps, traceId, parsed.qos);
       }).catch((err: unknown) => fail(res, err, traceId));
     });
   };
@@ -219,7 +221,7 @@ export function createPublishHandler(deps: IotDataDeps, fail: Fail): (req: Incom
         doneReading(previous);
       }
       if (late !== undefined) return sendError(res, refusalError(late, gate), traceId);
-      answerPublished(res, deps, traceId);
+      answerPublished(res, deps, traceId, parsed.qos);
     });
   };
 }

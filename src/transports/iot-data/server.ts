@@ -13,6 +13,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { principalKey } from '../../auth/authorizer.js';
+import type { Counters } from '../../observe/counters.js';
+import { countHttpsBytes, countHttpsResponse } from '../https-metrics.js';
 import { principalOf } from '../principal.js';
 import { IotDataError, send, sendError } from './answer.js';
 import { readBody } from './body.js';
@@ -73,7 +75,7 @@ export function createIotDataServer(deps: IotDataDeps): Server {
   };
 
   const server = createServer({ requireHostHeader: false }, (req, res) => handle(req, res, false));
-  countInFlight(server);
+  countInFlight(server, deps.gate.counters);
   // Answer `Expect: 100-continue` ourselves so an oversized body is refused before it is sent.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handle(req, res, true));
   server.on('connection', (socket: TLSSocket) => {
@@ -87,7 +89,7 @@ export function createIotDataServer(deps: IotDataDeps): Server {
       socket.once('close', untrack);
     }
   });
-  server.on('clientError', answerClientError);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, deps.gate.counters));
   return server;
 }
 
@@ -96,7 +98,7 @@ export function createIotDataServer(deps: IotDataDeps): Server {
  * connection never gets a response socket, so its response never closes; its connection's close
  * settles it. One listener per connection, none per request.
  */
-function countInFlight(server: Server): void {
+function countInFlight(server: Server, counters: Counters): void {
   const counter = { count: 0 };
   inFlight.set(server, counter);
   const perSocket = new WeakMap<Socket, { count: number }>();
@@ -106,6 +108,7 @@ function countInFlight(server: Server): void {
     own.count++;
     counter.count++;
     res.once('close', () => {
+      countHttpsResponse(counters, req, res);
       if (own.count === 0) return;
       own.count--;
       counter.count--;
@@ -117,14 +120,16 @@ function countInFlight(server: Server): void {
     socket.once('close', () => {
       counter.count -= own.count;
       own.count = 0;
+      countHttpsBytes(counters, socket);
     });
   });
 }
 
-function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, counters: Counters): void {
   if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
   // node's header and request deadlines (transports/data-plane.ts) end here too: 408, as node answers them.
   const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  counters.httpsResponse('other', timedOut ? 408 : 400);
   const traceId = randomUUID();
   const body = `{"message":"${timedOut ? 'Request timeout' : 'Bad request'}","traceId":"${traceId}"}`;
   socket.write(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\ncontent-type: application/json\r\n`
