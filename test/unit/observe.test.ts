@@ -69,8 +69,8 @@ describe('observe - readiness, metrics and labels', () => {
 
   it('metrics - HTTPS routes and TLS failure reasons come from fixed sets, never from the client', () => {
     assert.deepEqual(
-      ['/topics/a/b?qos=1', '/things/t/shadow', '/retainedmessage', '/retainedmessage/x', '/mqtt', '/x', '', undefined, 'topics'].map(httpsRoute),
-      ['publish', 'shadow', 'retained', 'retained', 'mqtt-upgrade', 'other', 'other', 'other', 'other'],
+      ['/topics/a/b?qos=1', '/things/t/shadow', '/retainedMessage', '/retainedMessage/x', '/api/things/shadow/ListNamedShadowsForThing/t', '/mqtt', '/x', '', undefined, 'topics'].map(httpsRoute),
+      ['publish', 'shadow', 'retained', 'retained', 'shadow', 'mqtt-upgrade', 'other', 'other', 'other', 'other'],
     );
     const reason = (fields: { code?: string; reason?: string; message: string }): string =>
       handshakeFailureReason(Object.assign(new Error(fields.message), fields));
