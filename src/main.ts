@@ -90,7 +90,7 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       // The web console: the same operations with a session cookie; its MQTT test client is an ordinary MQTT-over-WebSocket client.
       console: {
         data: createBrokerConsoleData({ broker: core.broker, gate: core.gate, counters: observer.totals }),
-        rootCaPem: ca.rootCertificatePem,
+        rootCaPem: ca.rootCertificatePem, shadows,
         mqttUpgrade: (req, socket, head, principal) => dataPlane.webSocket.upgradeAs(req, socket, head, principal),
       },
       // fastify logs each listen at info; the banner already says it, so at the default level it speaks from warn up.

@@ -87,3 +87,31 @@ export interface StatsResponse {
   intervalMs: number;
   samples: StatsSample[];
 }
+
+/** One of a thing's shadows as GetThingShadow reads it. */
+export interface ShadowView {
+  /** null for the classic (unnamed) shadow. */
+  shadowName: string | null;
+  version: number;
+  /** Epoch milliseconds of the last update. */
+  lastUpdated: number;
+  /** GetThingShadow's `state`: desired, reported, and their delta when they differ. */
+  state: { desired?: unknown; reported?: unknown; delta?: unknown };
+}
+
+/** A named shadow the key may list but not read (iot:GetThingShadow refused on `thing/<thing>/<shadow>`). */
+export interface RefusedShadow {
+  shadowName: string;
+  /** The AccessDeniedException's message. */
+  refused: string;
+}
+
+/** GET /console/api/things/{thing}/shadows: the classic shadow first (when it exists), then the named ones by name. */
+export interface ThingShadowsResponse {
+  shadows: Array<ShadowView | RefusedShadow>;
+  /** More named shadows exist than the console reads (SHADOWS_SHOWN). */
+  truncated: boolean;
+}
+
+/** How many named shadows the thing page reads at most. */
+export const SHADOWS_SHOWN = 500;

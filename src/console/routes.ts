@@ -2,7 +2,7 @@
  * @module console/routes
  * The console's own routes on the control-plane listener: its pages, sign-in and sign-out, and the
  * few reads AWS has no control-plane operation for (connected clients, retained messages, the
- * dashboard's counters), each authorized with the signed-in key's policies as AWS names the action.
+ * dashboard's counters, a thing's shadows in one read), each authorized with the signed-in key's policies as AWS names the action.
  * Everything else the pages do goes through the AWS control-plane routes themselves, which accept the
  * console's session in place of a SigV4 signature (control/server.ts asks `consoleCaller`).
  */
@@ -12,8 +12,12 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessKeyPrincipal } from '../auth/authorizer.js';
 import { TopicdError, invalidRequest } from '../errors.js';
+import type { ShadowService } from '../services/shadow/index.js';
 import type { AccessKeyStore } from '../store/store.js';
-import type { ListConnectionsResponse, ListRetainedResponse, RetainedMessageResponse, SessionInfo, StatsResponse } from './api-types.js';
+import {
+  SHADOWS_SHOWN, type ListConnectionsResponse, type ListRetainedResponse, type RetainedMessageResponse, type SessionInfo, type ShadowView, type StatsResponse,
+  type ThingShadowsResponse,
+} from './api-types.js';
 import type { ConsoleData } from './console-data.js';
 import { consoleUpgradeHandler } from './mqtt-upgrade.js';
 import { CLEARED_COOKIE, ConsoleSessions, consoleCaller, sameOrigin, sessionCookie } from './sessions.js';
@@ -27,6 +31,8 @@ export interface ConsoleOptions {
   data?: ConsoleData;
   /** Hands a signed-in console's WebSocket upgrade (`/console/mqtt`) to the MQTT-over-WebSocket gateway. */
   mqttUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, principal: AccessKeyPrincipal) => void;
+  /** The Device Shadow service, for a thing's page; without it the page says shadows are not available. */
+  shadows?: ShadowService;
   /** The root CA the create-thing page offers for download. */
   rootCaPem?: string;
   /** Where the built pages are; default dist/console. */
@@ -61,6 +67,7 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleRouteDeps): C
   registerSessionRoutes(app, deps, sessions);
   registerDataRoutes(app, deps, sessions);
   registerRetainedRoutes(app, deps, sessions);
+  registerShadowRoutes(app, deps, sessions);
   if (deps.mqttUpgrade) app.server.on('upgrade', consoleUpgradeHandler(sessions, deps.mqttUpgrade));
   return sessions;
 }
@@ -106,6 +113,9 @@ function registerSessionRoutes(app: FastifyInstance, deps: ConsoleRouteDeps, ses
 
 }
 
+const denial = (deps: ConsoleRouteDeps, accessKeyId: string, action: string, resource: string): string =>
+  `User: ${deps.arnPrefix}accesskey/${accessKeyId} is not authorized to perform: ${action} on resource: ${resource}`;
+
 interface Guard {
   /** The caller's key, after the key's policies allowed each `action` on its `resource` (AWS-shaped 403 otherwise). */
   allowed(request: FastifyRequest, ...asks: Array<[action: string, resource: string]>): Promise<string>;
@@ -118,7 +128,7 @@ function guard(deps: ConsoleRouteDeps, sessions: ConsoleSessions): Guard {
       const { accessKeyId } = await consoleCaller(sessions, request.headers);
       for (const [action, resource] of asks) {
         if (!deps.authorize({ accessKeyId, action, resource, sourceIp: request.ip })) {
-          throw new TopicdError('AccessDeniedException', `User: ${deps.arnPrefix}accesskey/${accessKeyId} is not authorized to perform: ${action} on resource: ${resource}`);
+          throw new TopicdError('AccessDeniedException', denial(deps, accessKeyId, action, resource));
         }
       }
       return accessKeyId;
@@ -192,6 +202,41 @@ function registerRetainedRoutes(app: FastifyInstance, deps: ConsoleRouteDeps, se
     await allowed(request, ['iot:Publish', resource], ['iot:RetainPublish', resource]);
     if (!(await data().retained.delete(topic))) throw new TopicdError('ResourceNotFoundException', `No retained message on topic ${topic}.`);
     return reply.code(200).send();
+  });
+}
+
+/** A thing's shadows (AWS ListNamedShadowsForThing, then GetThingShadow of each), over the shadow service. */
+function registerShadowRoutes(app: FastifyInstance, deps: ConsoleRouteDeps, sessions: ConsoleSessions): void {
+  const { allowed } = guard(deps, sessions);
+  // AWS (iot-data): ListNamedShadowsForThing on thing/<t>; GetThingShadow on thing/<t> for the classic
+  // shadow and on thing/<t>/<shadow> for a named one. A named shadow the key may not read is listed as refused.
+  app.get<{ Params: { thingName: string } }>(`${API}/things/:thingName/shadows`, async (request, reply) => {
+    const { thingName } = request.params;
+    const thingArn = `${deps.arnPrefix}thing/${thingName}`;
+    const accessKeyId = await allowed(request, ['iot:ListNamedShadowsForThing', thingArn], ['iot:GetThingShadow', thingArn]);
+    const service = deps.shadows;
+    if (!service) throw new TopicdError('ServiceUnavailableException', 'This topicd gave the console no Device Shadow service.');
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await service.listNamedShadowsForThing(thingName, { pageSize: 100, ...(nextToken === undefined ? {} : { nextToken }) });
+      names.push(...page.results);
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined && names.length < SHADOWS_SHOWN);
+    const out: ThingShadowsResponse = { shadows: [], truncated: nextToken !== undefined || names.length > SHADOWS_SHOWN };
+    for (const name of [undefined, ...names.slice(0, SHADOWS_SHOWN)]) {
+      const resource = name === undefined ? thingArn : `${thingArn}/${name}`;
+      if (name !== undefined && !deps.authorize({ accessKeyId, action: 'iot:GetThingShadow', resource, sourceIp: request.ip })) {
+        out.shadows.push({ shadowName: name, refused: denial(deps, accessKeyId, 'iot:GetThingShadow', resource) });
+        continue;
+      }
+      // None: the thing has no classic shadow, or the named one was deleted since the listing.
+      const shadow = await service.describeShadow(thingName, name);
+      if (shadow === undefined) continue;
+      const { state } = JSON.parse(shadow.document.toString('utf8')) as { state: ShadowView['state'] };
+      out.shadows.push({ shadowName: name ?? null, version: shadow.version, lastUpdated: shadow.updatedAt, state });
+    }
+    return reply.header('cache-control', 'no-store').type('application/json').send(json(out));
   });
 }
 

@@ -3,14 +3,18 @@
  * The web console in a real browser (Debian's chromium, headless, playwright-core) against a real
  * topicd, driven by the visible labels a person reads: sign in (a wrong secret refused), create a
  * thing whose downloaded files then publish with curl, that publish arriving live in the MQTT test
- * client, a policy error shown in the editor, a restricted key refused. The same run takes a
+ * client, a shadow updated over iot-data shown on the thing's page, a policy error shown in the
+ * editor, a restricted key refused. The same run takes a
  * screenshot of each page (docs/console/ with TOPICD_CONSOLE_SCREENSHOTS=1; see docs/console.md).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ListCertificatesCommand } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Page } from 'playwright-core';
 import { ControlClient } from '../../src/cli/control-client.js';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
@@ -178,6 +182,23 @@ describe('console in a browser', () => {
     await page.getByRole('link', { name: THING }).click();
     await heading(`Thing ${THING}`).waitFor(WAIT);
     await page.getByText('room').waitFor(WAIT);
+    await page.getByText('This thing has no shadows.').waitFor(WAIT);
+    // AWS: UpdateThingShadow over iot-data (the AWS SDK, SigV4 with the admin key on the 443-style port), then the page reads it again.
+    const data = new IoTDataPlaneClient({
+      endpoint: `https://localhost:${topicd.running.ports.alpn!}`, region: topicd.running.config.region, credentials: admin, maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: readFileSync(topicd.running.caPath) }) }),
+    });
+    const update = (shadowName: string | undefined, state: object) =>
+      data.send(new UpdateThingShadowCommand({ thingName: THING, ...(shadowName ? { shadowName } : {}), payload: Buffer.from(JSON.stringify({ state })) }));
+    await update(undefined, { desired: { temperature: 20 }, reported: { temperature: 21.5, firmware: '1.4.2' } });
+    await update('settings', { reported: { interval: 60 } });
+    data.destroy();
+    await page.getByRole('button', { name: 'Refresh shadows' }).click();
+    const reported = page.getByLabel('Classic shadow: reported');
+    await reported.waitFor(WAIT);
+    assert.equal(await reported.textContent(), JSON.stringify({ temperature: 21.5, firmware: '1.4.2' }, null, 2));
+    assert.equal(await page.getByLabel('Classic shadow: delta').textContent(), JSON.stringify({ temperature: 20 }, null, 2));
+    await page.getByLabel('Named shadow settings: reported').getByText('"interval": 60').waitFor(WAIT);
     await shot('thing');
     await go('Things');
     await page.getByLabel('Thing name contains').fill('console');

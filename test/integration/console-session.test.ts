@@ -3,7 +3,8 @@
  * The console's cookie and CSRF rules at the HTTP level (fastify inject, plus one real listener for
  * the WebSocket upgrade), over a real registry, SQLite store, policy authorizer and broker: sign-in and
  * its refusals, the session standing in for SigV4 only with the console header and from this origin,
- * a restricted key's AWS-shaped 403, sign-out, expiry, a deleted key, the console data routes, and
+ * a restricted key's AWS-shaped 403, sign-out, expiry, a deleted key, the console data routes, a
+ * thing's shadows (made by the iot-data operations, read under the key's policies), and
  * the pages' security headers.
  */
 import assert from 'node:assert/strict';
@@ -23,6 +24,7 @@ import { AWS_PROFILE } from '../../src/broker/profile.js';
 import { createBrokerConsoleData } from '../../src/console/broker-console-data.js';
 import { createControlPlane } from '../../src/control/server.js';
 import { CertificateAuthority } from '../../src/pki/certificate-authority.js';
+import { attachShadowService, type ShadowService } from '../../src/services/shadow/index.js';
 import { AccessKeyRegistry, accountIdFor, ensureAdminCredentials } from '../../src/registry/access-keys.js';
 import { CaRegistry } from '../../src/registry/ca-registry.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -45,6 +47,7 @@ describe('console session', () => {
   let admin: Key;
   let restricted: Key & { accessKeyArn: string };
   let keys: AccessKeyRegistry;
+  let shadows: ShadowService;
   let clock = Date.now();
   const upgrades: AccessKeyPrincipal[] = [];
 
@@ -70,12 +73,13 @@ describe('console session', () => {
       certificateActive: () => false, accessKeyExists: () => true, accessKeyIsAdmin: (id) => id === admin.accessKeyId,
     });
     core = await startBrokerCore(AWS_PROFILE, { store, clock: SYSTEM_CLOCK, onStoreError: (err) => { throw err; } });
+    shadows = attachShadowService(core.gate, { shadows: store.shadows, now: () => Date.now() }, (err) => { throw err; });
     app = await createControlPlane({
       registry, caRegistry, accessKeys: store.accessKeys, accessKeyRegistry: keys, endpoint: 'topicd.test.local', region: REGION, accountId,
       authorize: ({ accessKeyId, action, resource, sourceIp }) => authorizer.allowsControl(accessKeyId, action, resource, sourceIp),
       console: {
         assetsDir: assets, rootCaPem: ca.rootCertificatePem, now: () => clock,
-        data: createBrokerConsoleData({ broker: core.broker, gate: core.gate }),
+        data: createBrokerConsoleData({ broker: core.broker, gate: core.gate }), shadows,
         mqttUpgrade: (_req, socket, _head, principal) => {
           upgrades.push(principal);
           socket.destroy();
@@ -234,6 +238,54 @@ describe('console session', () => {
     const stats = JSON.parse((await app.inject({ method: 'GET', url: '/console/api/stats', headers: { ...CONSOLE, cookie } })).body);
     assert.equal(stats.samples.at(-1).connections, 0);
     assert.equal(stats.samples.at(-1).messagesIn, null, 'not measured is null, not 0');
+  });
+
+  it('console - a thing\'s shadows: the classic and each named one with version, last update and state; read under the key\'s policies', async () => {
+    const adminCookie = await session(admin);
+    const read = (cookie: string, thing = 'boiler-7'): Promise<LightMyRequestResponse> =>
+      app.inject({ method: 'GET', url: `/console/api/things/${thing}/shadows`, headers: { ...CONSOLE, cookie } });
+    const none = await read(adminCookie);
+    assert.equal(none.statusCode, 200, none.body);
+    assert.deepEqual(JSON.parse(none.body), { shadows: [], truncated: false });
+
+    // The iot-data operations (UpdateThingShadow) make them, as an SDK caller would.
+    const before = Date.now();
+    await shadows.updateThingShadow('boiler-7', undefined, Buffer.from('{"state":{"desired":{"temp":70},"reported":{"temp":64}}}'));
+    await shadows.updateThingShadow('boiler-7', undefined, Buffer.from('{"state":{"reported":{"temp":66}}}'));
+    await shadows.updateThingShadow('boiler-7', 'firmware', Buffer.from('{"state":{"reported":{"build":"1.4.2"}}}'));
+    await shadows.updateThingShadow('boiler-7', 'alarms', Buffer.from('{"state":{"desired":{"armed":true}}}'));
+    await shadows.updateThingShadow('other-thing', undefined, Buffer.from('{"state":{"reported":{"x":1}}}'));
+    const listed = await read(adminCookie);
+    assert.equal(listed.statusCode, 200, listed.body);
+    const body = JSON.parse(listed.body) as { shadows: Array<{ shadowName: string | null; version: number; lastUpdated: number; state: unknown }>; truncated: boolean };
+    assert.deepEqual(body.shadows.map((s) => [s.shadowName, s.version, s.state]), [
+      [null, 2, { desired: { temp: 70 }, reported: { temp: 66 }, delta: { temp: 70 } }],
+      ['alarms', 1, { desired: { armed: true }, delta: { armed: true } }],
+      ['firmware', 1, { reported: { build: '1.4.2' } }],
+    ]);
+    for (const s of body.shadows) assert.ok(s.lastUpdated >= before && s.lastUpdated <= Date.now(), `last update of ${String(s.shadowName)} is an epoch-ms time of now`);
+
+    // A key with no shadow policy is refused as iot-data refuses it; then allowed the thing but one named shadow only.
+    const key = await keys.create();
+    const cookie = await session(key);
+    const denied = await read(cookie);
+    assert.equal(denied.statusCode, 403);
+    assert.equal(denied.headers['x-amzn-errortype'], 'AccessDeniedException');
+    assert.match(JSON.parse(denied.body).message, /is not authorized to perform: iot:ListNamedShadowsForThing on resource: arn:aws:iot:us-east-1:\d{12}:thing\/boiler-7$/);
+    const document = JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Action: ['iot:ListNamedShadowsForThing', 'iot:GetThingShadow'], Resource: ['arn:aws:iot:*:*:thing/boiler-7', 'arn:aws:iot:*:*:thing/boiler-7/firmware'] },
+    ] });
+    const created = await app.inject({ method: 'POST', url: '/policies/console-shadows', headers: { ...CONSOLE, cookie: adminCookie }, payload: JSON.stringify({ policyDocument: document }) });
+    assert.equal(created.statusCode, 200, created.body);
+    const attached = await app.inject({ method: 'PUT', url: '/target-policies/console-shadows', headers: { ...CONSOLE, cookie: adminCookie }, payload: JSON.stringify({ target: key.accessKeyArn }) });
+    assert.equal(attached.statusCode, 200, attached.body);
+    const partial = JSON.parse((await read(cookie)).body) as { shadows: Array<{ shadowName: string | null; refused?: string; version?: number }> };
+    assert.deepEqual(partial.shadows.map((s) => [s.shadowName, s.version ?? null]), [[null, 2], ['alarms', null], ['firmware', 1]]);
+    assert.match(partial.shadows[1]?.refused ?? '', /not authorized to perform: iot:GetThingShadow on resource: arn:aws:iot:us-east-1:\d{12}:thing\/boiler-7\/alarms$/);
+    const otherThing = await read(cookie, 'other-thing');
+    assert.equal(otherThing.statusCode, 403);
+    assert.match(JSON.parse(otherThing.body).message, /thing\/other-thing$/);
+    assert.equal((await read(adminCookie, 'bad%20name')).statusCode, 400, 'a thing name iot-data refuses');
   });
 
   it('console - pages are served with a CSP that keeps them to this host, and no file outside the build can be named', async () => {

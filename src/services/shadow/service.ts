@@ -130,6 +130,18 @@ export class ShadowService {
     return this.rest(ref, () => this.delete(ref, undefined));
   }
 
+  /**
+   * The console's read of one shadow: GetThingShadow's document with the time of its last write (epoch
+   * ms), undefined when it does not exist. Outside the per-thing request limits and queue: an operator
+   * looking at a page is not one of the device's requests, and a read changes nothing.
+   */
+  async describeShadow(thingName: string, shadowName?: string): Promise<{ document: Buffer; version: number; updatedAt: number } | undefined> {
+    const ref = restRef(thingName, shadowName);
+    const row = await this.options.shadows.get(ref.thingName, ref.shadowName);
+    if (row === undefined || row.document === null) return undefined;
+    return { document: getResponse(JSON.parse(row.document) as ShadowDocument, row.version, this.seconds()), version: row.version, updatedAt: row.updatedAt };
+  }
+
   /** ListNamedShadowsForThing: named shadows only, by name; an unknown thing has none. pageSize 1..100. */
   async listNamedShadowsForThing(thingName: string, page: { nextToken?: string; pageSize?: number } = {}): Promise<ListNamedShadowsResult> {
     if (!isThingName(thingName)) throw shadowErrors.invalidName('thingName', thingName);

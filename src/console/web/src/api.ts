@@ -4,7 +4,7 @@
  * calls; the console's session cookie and header stand in for SigV4), and the console's few routes
  * under /console/api. Errors keep AWS's error type and message.
  */
-import { CONSOLE_HEADER, type ListConnectionsResponse, type ListRetainedResponse, type RetainedMessageResponse, type SessionInfo, type SignInRequest, type StatsResponse } from '../../api-types';
+import { CONSOLE_HEADER, type ListConnectionsResponse, type ListRetainedResponse, type RetainedMessageResponse, type SessionInfo, type SignInRequest, type StatsResponse, type ThingShadowsResponse } from '../../api-types';
 
 export class ApiError extends Error {
   constructor(readonly type: string, readonly status: number, message: string) {
@@ -67,6 +67,7 @@ export const consoleApi = {
   retainedMessage: (topic: string) => call<RetainedMessageResponse>('GET', '/console/api/retained/message', { query: { topic } }),
   deleteRetained: (topic: string) => call<void>('DELETE', '/console/api/retained/message', { query: { topic } }),
   stats: () => call<StatsResponse>('GET', '/console/api/stats'),
+  shadows: (thingName: string) => call<ThingShadowsResponse>('GET', `/console/api/things/${label(thingName)}/shadows`),
 };
 
 // ---- AWS IoT shapes (the members the pages read) ----

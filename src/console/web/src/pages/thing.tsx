@@ -1,12 +1,13 @@
 /**
  * @module console/web/pages/thing
  * One thing: its attributes, type and version (DescribeThing), its certificates (ListThingPrincipals),
- * whether a client with its name is connected now, and delete. Delete detaches the certificates first
+ * whether a client with its name is connected now, its Device Shadows (thing-shadows.tsx), and delete. Delete detaches the certificates first
  * and keeps them, as `topicd thing delete` does (AWS refuses to delete a thing that has principals).
  */
 import { consoleApi, iot, messageOf } from '../api';
 import { ErrorNote, Loading, Page, Table, useAction, useAsync } from '../components';
 import { href, navigate } from '../router';
+import { ThingShadows } from './thing-shadows';
 
 /** AWS: a thing is connected when a client whose id is the thing's name is. */
 async function connectivity(thingName: string): Promise<string> {
@@ -70,8 +71,7 @@ export function ThingPage(props: { name: string }) {
               })}
             </tbody>
           </Table>
-          <h2>Device shadows</h2>
-          <p class="hint">This topicd does not serve device shadows yet; they will be listed here.</p>
+          <ThingShadows thingName={props.name} />
         </>
       )}
     </Page>
