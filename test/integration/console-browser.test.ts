@@ -4,8 +4,8 @@
  * topicd, driven by the visible labels a person reads: sign in (a wrong secret refused), create a
  * thing whose downloaded files then publish with curl, that publish arriving live in the MQTT test
  * client, a shadow updated over iot-data shown on the thing's page, a policy error shown in the
- * editor, a restricted key refused. The same run takes a
- * screenshot of each page (docs/console/ with TOPICD_CONSOLE_SCREENSHOTS=1; see docs/console.md).
+ * editor, a restricted key refused. The same run takes a screenshot of each page, and of the thing
+ * page's shadows (docs/console/ with TOPICD_CONSOLE_SCREENSHOTS=1; see docs/console.md).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -200,6 +200,7 @@ describe('console in a browser', () => {
     assert.equal(await page.getByLabel('Classic shadow: delta').textContent(), JSON.stringify({ temperature: 20 }, null, 2));
     await page.getByLabel('Named shadow settings: reported').getByText('"interval": 60').waitFor(WAIT);
     await shot('thing');
+    await page.getByRole('region', { name: 'Device shadows' }).screenshot({ path: join(shots.dir, 'thing-shadows.png') });
     await go('Things');
     await page.getByLabel('Thing name contains').fill('console');
     await page.getByRole('button', { name: 'Search' }).click();

@@ -22,14 +22,16 @@ function Shadow(props: { shadow: ShadowView }) {
         <dt>Version</dt><dd>{shadow.version}</dd>
         <dt>Last updated</dt><dd>{formatTime(shadow.lastUpdated, 'ms')}</dd>
       </dl>
-      {SECTIONS.map((section) => (
-        <div key={section}>
-          <h4>{section}</h4>
-          {shadow.state[section] === undefined
-            ? <p class="hint">No {section} state.</p>
-            : <pre class="payload json" aria-label={`${title}: ${section}`}>{JSON.stringify(shadow.state[section], null, 2)}</pre>}
-        </div>
-      ))}
+      <div class="shadow-states">
+        {SECTIONS.map((section) => (
+          <div key={section}>
+            <h4>{section}</h4>
+            {shadow.state[section] === undefined
+              ? <p class="hint">No {section} state.</p>
+              : <pre class="payload json" aria-label={`${title}: ${section}`}>{JSON.stringify(shadow.state[section], null, 2)}</pre>}
+          </div>
+        ))}
+      </div>
     </section>
   );
 }
