@@ -255,7 +255,7 @@ describe('console in a browser', () => {
 
   it('console - a restricted key signs in and is refused what its policies do not allow', async () => {
     const client = new ControlClient({ url: topicd.running.controlUrl, region: topicd.running.config.region, credentials: admin });
-    const key = await client.request<{ accessKeyId: string; secretAccessKey: string }>('POST', '/topicd/access-keys');
+    const key = await client.request<{ accessKeyId: string; secretAccessKey: string; accessKeyArn: string }>('POST', '/topicd/access-keys');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Access key ID').fill(key.accessKeyId);
     await page.getByLabel('Secret access key').fill(key.secretAccessKey);
@@ -264,6 +264,16 @@ describe('console in a browser', () => {
     await go('Things');
     await page.getByRole('alert').filter({ hasText: `is not authorized to perform: iot:ListThings on resource: * (AccessDeniedException)` }).waitFor(WAIT);
     await shot('restricted-key');
+    // Allowed to read the thing but not its shadows: the shadows part shows the refusal, the rest of the page stands.
+    await client.createPolicy('console-describe-only', JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Action: ['iot:DescribeThing', 'iot:ListThingPrincipals'], Resource: '*' },
+    ] }));
+    await client.attachPolicy('console-describe-only', key.accessKeyArn);
+    await page.goto(`${topicd.running.controlUrl}/console/#/things/${THING}`);
+    await heading(`Thing ${THING}`).waitFor(WAIT);
+    await page.getByRole('region', { name: 'Device shadows' }).getByRole('alert')
+      .filter({ hasText: new RegExp(`is not authorized to perform: iot:ListNamedShadowsForThing on resource: arn:aws:iot:[^ ]+:thing/${THING} \\(AccessDeniedException\\)`) }).waitFor(WAIT);
+    await page.getByText('room').waitFor(WAIT);
     await go('MQTT test client');
     // No policy gives the key iot:Connect: the broker refuses the test client's CONNECT.
     await page.getByRole('alert').filter({ hasText: /Not authorized/i }).waitFor(WAIT);
