@@ -269,6 +269,25 @@ describe('shadow - service', () => {
     assert.deepEqual(out.sent, []);
   });
 
+  test('shadow - describeShadow (the console): the live document, version and last write time; none for a deleted shadow; not held to the request quota', async () => {
+    shadows = make({ requestsPerSecondPerThing: 1 });
+    assert.equal(await shadows.describeShadow('lamp'), undefined);
+    await shadows.updateThingShadow('lamp', 'cfg', json({ state: { desired: { on: true }, reported: { on: false } } }));
+    clock += 1000;
+    await shadows.updateThingShadow('lamp', 'cfg', json({ state: { reported: { level: 3 } } }));
+    // The quota of this second is spent: a device's request would get 429, the console's read does not.
+    await assert.rejects(shadows.getThingShadow('lamp', 'cfg'), (err: unknown) => isTopicdError(err) && err.code === 'ThrottlingException');
+    const read = await shadows.describeShadow('lamp', 'cfg');
+    assert.ok(read);
+    assert.deepEqual([read.version, read.updatedAt], [2, T0 + 1000]);
+    assert.deepEqual(parse(read.document).state, { desired: { on: true }, reported: { on: false, level: 3 }, delta: { on: true } });
+    assert.equal(await shadows.describeShadow('lamp'), undefined, 'the classic shadow is another document');
+    clock += 1000;
+    await shadows.deleteThingShadow('lamp', 'cfg');
+    assert.equal(await shadows.describeShadow('lamp', 'cfg'), undefined);
+    await assert.rejects(shadows.describeShadow('no such thing!'), (err: unknown) => isTopicdError(err) && err.code === 'InvalidRequestException');
+  });
+
   test('shadow - documents outlive the store: closed and reopened, document and version are intact', async () => {
     await shadows.updateThingShadow('lamp', undefined, json({ state: { reported: { kept: true } } }));
     await store.close();
