@@ -9,10 +9,12 @@
  * message over and the session keeps it within its own bounds (its queue, its drops and their count;
  * session.ts), so one client's congestion never holds back another's publishes.
  */
-import type { Bus } from '../bus/bus.js';
+import type { AckRequest, Bus } from '../bus/bus.js';
 import type { Message, QoS } from '../protocol/codec.js';
 import type { Durability, RetainedStore, SessionStore, SessionSubscriptionRow, StoredSession } from '../store/store.js';
 import { after, SYSTEM_CLOCK, type Clock } from './clock.js';
+import { ClusterAcks, DEFAULT_ACK_TIMEOUT_MS } from './cluster-acks.js';
+import { DurableInterest } from './durable-interest.js';
 import { fromSessionMessageRow } from './message-codec.js';
 import { RetainedMessages } from './retained.js';
 import { Session, type SessionChannel, type SessionSubscription } from './session.js';
@@ -56,6 +58,8 @@ export interface BrokerDeps {
    */
   bus?: Bus | undefined;
   durability?: Durability | undefined;
+  /** How long a publisher's acknowledgement waits for other nodes' durable copies (cluster-acks.ts). */
+  ackTimeoutMs?: number | undefined;
 }
 
 /** Why a session could not be opened. */
@@ -70,20 +74,27 @@ export class Broker {
   private readonly connectsThisSecond = new Map<string, number>();
   private connectSecond = 0;
   private readonly bus: Bus | undefined;
+  /** A cluster: the Durability the doors acknowledge by, which waits for the other nodes' durable copies too. */
+  readonly acks: ClusterAcks | undefined;
 
   constructor(private readonly options: BrokerOptions = AWS_BROKER_OPTIONS, private readonly deps: BrokerDeps = {}) {
     this.clock = deps.clock ?? SYSTEM_CLOCK;
     // Only a clustered bus: the embedded node pays nothing for it.
     this.bus = deps.bus?.clustered === true ? deps.bus : undefined;
-    this.subs = new Subscriptions(options.hashMatchesParent, this.bus);
-    this.bus?.onMessage((message, share) => this.fromBus(message, share));
+    if (this.bus !== undefined && deps.durability !== undefined) {
+      this.acks = new ClusterAcks(this.bus, deps.durability, new DurableInterest(this.bus, options.hashMatchesParent), deps.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
+    }
+    this.subs = new Subscriptions(options.hashMatchesParent, this.bus, this.acks?.interest);
+    this.bus?.onMessage((message, share, ask) => this.fromBus(message, share, ask));
     this.bus?.onClaim((clientId) => this.release(clientId));
     this.retained = new RetainedMessages(
       { hashMatchesParent: options.hashMatchesParent, toWildcards: options.retainedToWildcards }, this.clock, deps.retainedStore, this.storeFailed);
     // The bus was away: what other nodes retained meanwhile is in the Store.
     this.bus?.onConnectedChange((connected) => {
       if (connected) this.retained.load(true).catch(this.storeFailed);
+      if (connected) this.acks?.interest.hello();
     });
+    if (this.bus?.connected === true) this.acks?.interest.hello();
   }
 
   // ---- sessions ----
@@ -147,6 +158,7 @@ export class Broker {
         store.delete(clientId).catch(this.storeFailed);
       }
     }
+    if (wasPersistent !== session.persistent) this.subs.redeclare(session);
     return { session, present };
   }
 
@@ -157,6 +169,7 @@ export class Broker {
   setExpiry(session: Session, expirySeconds: number): void {
     const wasPersistent = session.persistent;
     session.expirySeconds = expirySeconds;
+    if (wasPersistent !== session.persistent) this.subs.redeclare(session);
     const store = this.deps.sessionStore;
     if (!store) return;
     if (session.persistent) {
@@ -250,13 +263,14 @@ export class Broker {
   }
 
   /** A message another node published: routed to this node's subscribers, its retained copy followed. */
-  private fromBus(message: Message, share: string | undefined): void {
-    if (share !== undefined) {
-      this.subs.group(share)?.deliver(message, message.qos, false, undefined);
-      return;
+  private fromBus(message: Message, share: string | undefined, ask: AckRequest | undefined): void {
+    if (share !== undefined) this.subs.group(share)?.deliver(message, message.qos, false, undefined);
+    else {
+      if (message.retain) this.retained.retain(message, false);
+      this.route(message, undefined);
     }
-    if (message.retain) this.retained.retain(message, false);
-    this.route(message, undefined);
+    // Its sender holds its publisher's acknowledgement until this node's copies are durable.
+    if (ask !== undefined) this.acks?.received(ask.origin, ask.id, share ?? this.bus!.nodeId);
   }
 
   private hold(session: Session): void {
@@ -275,6 +289,7 @@ export class Broker {
 
   /** Shutdown: no session expires any more in this process (persistent ones stay in the Store). */
   close(): void {
+    this.acks?.close();
     for (const session of this.sessions.values()) {
       this.clock.clearTimeout(session.expiryTimer);
       session.expiryTimer = undefined;
@@ -355,7 +370,7 @@ export class Broker {
     this.route(message, origin);
     const bus = this.bus;
     if (bus === undefined) return;
-    bus.forward(message);
+    bus.forward(message, message.qos > 0 && this.acks !== undefined ? this.acks.ask(message) : 0);
     // NATS unreachable: this node's shared groups are served here until it is back.
     if (!bus.connected) this.subs.routeGroupsHere(message);
   }
