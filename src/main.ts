@@ -55,7 +55,9 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
     // A cluster: a registry write through any node reaches every node's live connections.
     const registrySync = syncRegistries(regs, bus, onError);
     const profile = resolveProfile(config.profile, config);
-    const core = await startBrokerCore(profile, { store, clock: SYSTEM_CLOCK, onStoreError: onError, bus, durability: store, leases: store.leases });
+    const core = await startBrokerCore(profile, { store, clock: SYSTEM_CLOCK, onStoreError: onError, bus, durability: store, leases: store.leases,
+      ackTimeoutMs: Math.max(1, config.clusterAckTimeout) * 1000,
+    });
     closers.push(async () => core.close());
     // Metrics, readiness, the connection log: observe/node-observer.ts.
     const observer = observeNode({ broker: core.broker, lifecycle: core.lifecycle, store, log, bus });
@@ -67,7 +69,8 @@ export async function startTopicd(config: Config): Promise<RunningTopicd> {
       shadows: store.shadows, now: () => core.clock.now(), limits: { maxInFlightPerThing: config.shadowInFlight, requestsPerSecondPerThing: config.shadowRate },
     }, onError);
 
-    const door = { gate: core.gate, authorizer, connections, durability: store, onError };
+    // A cluster: an acknowledgement waits for the other nodes' durable copies too (broker/cluster-acks.ts).
+    const door = { gate: core.gate, authorizer, connections, durability: core.broker.acks ?? store, onError };
     const dataPlane = await startDataPlane({ ...config, mqttPlainAllow: parsePlainAllow(config.mqttPlainAllow)! }, {
       mqtt: { ...door, broker: core.broker, wills: core.wills, limits: profile.limits, clock: core.clock, lifecycle: core.lifecycle },
       // The iot-data REST API: HTTPS publish, shadows and retained messages, for certificates and SigV4 callers.

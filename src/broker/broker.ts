@@ -9,14 +9,18 @@
  * message over and the session keeps it within its own bounds (its queue, its drops and their count;
  * session.ts), so one client's congestion never holds back another's publishes.
  */
-import type { Bus } from '../bus/bus.js';
+import type { AckRequest, Bus } from '../bus/bus.js';
 import { Counters } from '../observe/counters.js';
 import type { Message, QoS } from '../protocol/codec.js';
-import type { Durability, RetainedStore, SessionStore, SessionSubscriptionRow, StoredSession } from '../store/store.js';
+import type { Durability, RetainedStore, SessionStore, StoredSession } from '../store/store.js';
+import { AWS_BROKER_OPTIONS, type BrokerOptions } from './broker-options.js';
 import { after, SYSTEM_CLOCK, type Clock } from './clock.js';
-import { fromSessionMessageRow } from './message-codec.js';
+import { ConnectQuota } from './connect-quota.js';
+import { ClusterAcks, DEFAULT_ACK_TIMEOUT_MS } from './cluster-acks.js';
+import { DurableInterest } from './durable-interest.js';
+import { fromSessionMessageRow, subscriptionRow } from './message-codec.js';
 import { RetainedMessages } from './retained.js';
-import { Session, type SessionChannel, type SessionSubscription } from './session.js';
+import { Session, type SessionChannel } from './session.js';
 import { Subscriptions } from './subscriptions.js';
 import { NO_LOCAL, RETAIN_AS_PUBLISHED } from './topic-tree.js';
 
@@ -25,22 +29,6 @@ const NEVER_EXPIRES = 0xffffffff;
 
 /** The principal key of a client of the plain development listener (auth/authorizer.ts principalKey). */
 export const ANONYMOUS_OWNER = 'anonymous';
-
-export interface BrokerOptions {
-  /** Whether `a/#` matches `a` as well (standard); AWS IoT: no. */
-  hashMatchesParent: boolean;
-  /** Whether retained messages go to wildcard subscriptions (standard); AWS IoT: exact filters only. */
-  retainedToWildcards: boolean;
-  /** QoS 1 and 2 messages a session may have queued behind its in-flight window; past it new ones are dropped. */
-  maxQueuedPerSession: number;
-  /** Queue length at which a connected session says it is congested (its publishers may be paused; transports/flow-control.ts), and where that ends. */
-  congestionHighWater: number;
-  congestionLowWater: number;
-}
-
-export const AWS_BROKER_OPTIONS: BrokerOptions = {
-  hashMatchesParent: false, retainedToWildcards: false, maxQueuedPerSession: 1000, congestionHighWater: 100, congestionLowWater: 50,
-};
 
 export interface BrokerDeps {
   /** Where retained messages are kept across restarts; in memory only when absent. */
@@ -59,6 +47,8 @@ export interface BrokerDeps {
   durability?: Durability | undefined;
   /** The node's message counters (observe/counters.ts); a fresh set when absent. */
   counters?: Counters | undefined;
+  /** How long a publisher's acknowledgement waits for other nodes' durable copies (cluster-acks.ts). */
+  ackTimeoutMs?: number | undefined;
 }
 
 /** Why a session could not be opened. */
@@ -71,25 +61,31 @@ export class Broker {
   readonly counters: Counters;
   private readonly sessions = new Map<string, Session>();
   private readonly clock: Clock;
-  /** CONNECTs per client id in the current second (only when a connect rate is set). */
-  private readonly connectsThisSecond = new Map<string, number>();
-  private connectSecond = 0;
+  private readonly connects: ConnectQuota;
   private readonly bus: Bus | undefined;
+  /** A cluster: the Durability the doors acknowledge by, which waits for the other nodes' durable copies too. */
+  readonly acks: ClusterAcks | undefined;
 
   constructor(private readonly options: BrokerOptions = AWS_BROKER_OPTIONS, private readonly deps: BrokerDeps = {}) {
     this.clock = deps.clock ?? SYSTEM_CLOCK;
+    this.connects = new ConnectQuota(this.clock);
     this.counters = deps.counters ?? new Counters();
     // Only a clustered bus: the embedded node pays nothing for it.
     this.bus = deps.bus?.clustered === true ? deps.bus : undefined;
-    this.subs = new Subscriptions(options.hashMatchesParent, this.bus);
-    this.bus?.onMessage((message, share) => this.fromBus(message, share));
+    if (this.bus !== undefined && deps.durability !== undefined) {
+      this.acks = new ClusterAcks(this.bus, deps.durability, new DurableInterest(this.bus, options.hashMatchesParent), deps.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
+    }
+    this.subs = new Subscriptions(options.hashMatchesParent, this.bus, this.acks?.interest);
+    this.bus?.onMessage((message, share, ask) => this.fromBus(message, share, ask));
     this.bus?.onClaim((clientId) => this.release(clientId));
     this.retained = new RetainedMessages(
       { hashMatchesParent: options.hashMatchesParent, toWildcards: options.retainedToWildcards }, this.clock, deps.retainedStore, this.storeFailed);
     // The bus was away: what other nodes retained meanwhile is in the Store.
     this.bus?.onConnectedChange((connected) => {
       if (connected) this.retained.load(true).catch(this.storeFailed);
+      if (connected) this.acks?.interest.hello();
     });
+    if (this.bus?.connected === true) this.acks?.interest.hello();
   }
 
   // ---- sessions ----
@@ -143,16 +139,7 @@ export class Broker {
     const wasPersistent = session.persistent;
     session.expirySeconds = expirySeconds;
     session.owner = owner;
-    const store = this.deps.sessionStore;
-    if (store) {
-      if (session.persistent) {
-        store.put({ clientId, expirySeconds, disconnectedAt: null, owner }).catch(this.storeFailed);
-        // A session that becomes persistent keeps the subscriptions it already had.
-        if (!wasPersistent) for (const [filter, sub] of session.subscriptions) store.subscribe(clientId, subscriptionRow(filter, sub)).catch(this.storeFailed);
-      } else if (wasPersistent) {
-        store.delete(clientId).catch(this.storeFailed);
-      }
-    }
+    this.persist(session, wasPersistent);
     return { session, present };
   }
 
@@ -163,13 +150,24 @@ export class Broker {
   setExpiry(session: Session, expirySeconds: number): void {
     const wasPersistent = session.persistent;
     session.expirySeconds = expirySeconds;
+    this.persist(session, wasPersistent);
+  }
+
+  /**
+   * A connected session's expiry or owner was set: a persistent session's row is written (one that
+   * becomes persistent keeps the subscriptions it already had), one that stops being persistent is
+   * deleted, and a cluster hears of the durable interest that came or went.
+   */
+  private persist(session: Session, wasPersistent: boolean): void {
+    if (wasPersistent !== session.persistent) this.subs.redeclare(session);
     const store = this.deps.sessionStore;
-    if (!store) return;
+    const { clientId, expirySeconds, owner } = session;
+    if (store === undefined) return;
     if (session.persistent) {
-      store.put({ clientId: session.clientId, expirySeconds, disconnectedAt: null, owner: session.owner }).catch(this.storeFailed);
-      if (!wasPersistent) for (const [filter, sub] of session.subscriptions) store.subscribe(session.clientId, subscriptionRow(filter, sub)).catch(this.storeFailed);
+      store.put({ clientId, expirySeconds, disconnectedAt: null, owner }).catch(this.storeFailed);
+      if (!wasPersistent) for (const [filter, sub] of session.subscriptions) store.subscribe(clientId, subscriptionRow(filter, sub)).catch(this.storeFailed);
     } else if (wasPersistent) {
-      store.delete(session.clientId).catch(this.storeFailed);
+      store.delete(clientId).catch(this.storeFailed);
     }
   }
 
@@ -256,13 +254,14 @@ export class Broker {
   }
 
   /** A message another node published: routed to this node's subscribers, its retained copy followed. */
-  private fromBus(message: Message, share: string | undefined): void {
-    if (share !== undefined) {
-      this.subs.group(share)?.deliver(message, message.qos, false, undefined);
-      return;
+  private fromBus(message: Message, share: string | undefined, ask: AckRequest | undefined): void {
+    if (share !== undefined) this.subs.group(share)?.deliver(message, message.qos, false, undefined);
+    else {
+      if (message.retain) this.retained.retain(message, false);
+      this.route(message, undefined);
     }
-    if (message.retain) this.retained.retain(message, false);
-    this.route(message, undefined);
+    // Its sender holds its publisher's acknowledgement until this node's copies are durable.
+    if (ask !== undefined) this.acks?.received(ask.origin, ask.id, share ?? this.bus!.nodeId);
   }
 
   private hold(session: Session): void {
@@ -281,26 +280,16 @@ export class Broker {
 
   /** Shutdown: no session expires any more in this process (persistent ones stay in the Store). */
   close(): void {
+    this.acks?.close();
     for (const session of this.sessions.values()) {
       this.clock.clearTimeout(session.expiryTimer);
       session.expiryTimer = undefined;
     }
   }
 
-  /**
-   * The per-client-id CONNECT quota (AWS: 1 per second, reference §4): false when `clientId` has
-   * connected `perSecond` times in the current second already.
-   */
+  /** The per-client-id CONNECT quota (connect-quota.ts). */
   admitConnect(clientId: string, perSecond: number): boolean {
-    const second = Math.floor(this.clock.now() / 1000);
-    if (second !== this.connectSecond) {
-      // One second's counts at a time: the map never holds more than the ids of the last second.
-      this.connectSecond = second;
-      this.connectsThisSecond.clear();
-    }
-    const count = (this.connectsThisSecond.get(clientId) ?? 0) + 1;
-    this.connectsThisSecond.set(clientId, count);
-    return count <= perSecond;
+    return this.connects.admit(clientId, perSecond);
   }
 
   private newSession(clientId: string): Session {
@@ -362,7 +351,7 @@ export class Broker {
     this.route(message, origin);
     const bus = this.bus;
     if (bus === undefined) return;
-    bus.forward(message);
+    bus.forward(message, message.qos > 0 && this.acks !== undefined ? this.acks.ask(message) : 0);
     // NATS unreachable: this node's shared groups are served here until it is back.
     if (!bus.connected) this.subs.routeGroupsHere(message);
   }
@@ -397,12 +386,4 @@ export class Broker {
   }
 
   private readonly storeFailed = (err: unknown): void => this.deps.onStoreError?.(err, 'broker store write');
-}
-
-/** The Store's row of one subscription (options and identifier only when set, as the store returns them). */
-function subscriptionRow(filter: string, sub: SessionSubscription): SessionSubscriptionRow {
-  const row: SessionSubscriptionRow = { filter, qos: sub.qos };
-  if (sub.flags !== 0) row.options = sub.flags;
-  if (sub.id !== 0) row.identifier = sub.id;
-  return row;
 }

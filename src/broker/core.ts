@@ -34,6 +34,8 @@ export interface BrokerCoreDeps {
   durability?: Durability | undefined;
   /** The shared store's node leases (a cluster): the wills and events of a dead node's connections. */
   leases?: NodeLeaseStore | undefined;
+  /** How long a publisher's acknowledgement waits for other nodes' durable copies (broker/cluster-acks.ts). */
+  ackTimeoutMs?: number | undefined;
 }
 
 /** The gate's rules, from the profile. */
@@ -52,6 +54,7 @@ export async function startBrokerCore(profile: Profile, deps: BrokerCoreDeps): P
   const { clock, store, onStoreError } = deps;
   const broker = new Broker(profile.broker, {
     retainedStore: store?.retained, sessionStore: store?.sessions, onStoreError, clock, bus: deps.bus, durability: deps.durability,
+    ackTimeoutMs: deps.ackTimeoutMs,
   });
   const gate = new PublishGate(broker, gateLimits(profile), clock);
   const wills = new Wills({ gate, clock, store: store?.sessions, onStoreError });
@@ -64,7 +67,9 @@ export async function startBrokerCore(profile: Profile, deps: BrokerCoreDeps): P
     await wills.load();
   } else if (deps.leases !== undefined) {
     // A cluster: a delayed will waits on the node that scheduled it; a dead node's are sent by the watch.
-    watch = new NodeWatch({ leases: deps.leases, node: bus.instance, lifecycle, wills, clock, onError: onStoreError });
+    watch = new NodeWatch({
+      leases: deps.leases, node: bus.instance, lifecycle, wills, clock, onError: onStoreError, onDead: (node) => broker.acks?.interest.gone(node, true),
+    });
     lifecycle.presence = watch;
     await watch.start();
   }

@@ -30,6 +30,8 @@ export interface NodeWatchDeps {
   wills: Wills;
   clock: Clock;
   onError: (err: unknown, context: string) => void;
+  /** A node's lease ran out (its lease key): what it declared is no longer waited for (broker/cluster-acks.ts). */
+  onDead?: ((node: string) => void) | undefined;
 }
 
 export class NodeWatch implements PresenceHook {
@@ -51,7 +53,9 @@ export class NodeWatch implements PresenceHook {
     const { leases, node, clock } = this.deps;
     try {
       await leases.renew(node, clock.now() + LEASE_MS);
-      for (const row of await leases.takeExpired(clock.now())) this.sendFor(row.record);
+      const rows = await leases.takeExpired(clock.now());
+      for (const row of rows) this.sendFor(row.record);
+      for (const dead of new Set(rows.map((row) => row.node))) this.deps.onDead?.(dead);
     } catch (err) {
       this.deps.onError(err, 'node lease');
     } finally {

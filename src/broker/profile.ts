@@ -8,7 +8,7 @@
  * only decides values, it reads no config file and opens nothing.
  */
 import { MQTT_TOPIC_LIMITS } from '../protocol/topics.js';
-import { AWS_BROKER_OPTIONS, type BrokerOptions } from './broker.js';
+import { AWS_BROKER_OPTIONS, type BrokerOptions } from './broker-options.js';
 import { AWS_LIMITS, KEEP_ALIVE_LIMIT, type ChannelFeatures, type ChannelLimits } from './limits.js';
 
 export type ProfileName = 'aws' | 'mqtt';

@@ -8,6 +8,7 @@
 import type { Bus } from '../bus/bus.js';
 import type { Message, QoS } from '../protocol/codec.js';
 import { parseSharedFilter } from '../protocol/topics.js';
+import type { DurableInterest } from './durable-interest.js';
 import type { Session } from './session.js';
 import { SharedGroup } from './shared-group.js';
 import { TopicTree } from './topic-tree.js';
@@ -20,8 +21,10 @@ export class Subscriptions {
   /** Shared subscription groups by their full `$share/{group}/{filter}`. */
   private readonly groups = new Map<string, SharedGroup>();
   private readonly groupTree: TopicTree<SharedGroup> | undefined;
+  /** The filters each session has declared as a durable interest (a cluster only). */
+  private readonly declared = new WeakMap<Session, Set<string>>();
 
-  constructor(hashMatchesParent: boolean, private readonly bus: Bus | undefined) {
+  constructor(hashMatchesParent: boolean, private readonly bus: Bus | undefined, private readonly durable?: DurableInterest) {
     this.tree = new TopicTree<Target>({ hashMatchesParent });
     if (bus !== undefined) this.groupTree = new TopicTree<SharedGroup>({ hashMatchesParent });
   }
@@ -41,6 +44,7 @@ export class Subscriptions {
     const added = !session.subscriptions.has(filter);
     session.subscriptions.set(filter, { qos, flags, id });
     const shared = parseSharedFilter(filter);
+    this.declare(session, filter, session.persistent && qos > 0);
     if (!shared) {
       this.tree.add({ subscriber: session, filter, qos, flags, id });
       if (added) this.bus?.interest(filter, true);
@@ -61,6 +65,7 @@ export class Subscriptions {
 
   remove(session: Session, filter: string): boolean {
     if (!session.subscriptions.delete(filter)) return false;
+    this.declare(session, filter, false);
     const shared = parseSharedFilter(filter);
     if (!shared) {
       this.bus?.interest(filter, false);
@@ -75,5 +80,22 @@ export class Subscriptions {
       this.bus?.interest(shared.filter, false, filter);
     }
     return true;
+  }
+
+  /** The session became persistent or stopped being so: its durable interests follow. */
+  redeclare(session: Session): void {
+    for (const [filter, sub] of session.subscriptions) this.declare(session, filter, session.persistent && sub.qos > 0);
+  }
+
+  /** A persistent session's QoS 1 or 2 subscription is a durable interest: other nodes' publishers wait for its copies. */
+  private declare(session: Session, filter: string, durable: boolean): void {
+    if (this.durable === undefined) return;
+    let filters = this.declared.get(session);
+    if ((filters?.has(filter) === true) === durable) return;
+    if (filters === undefined) this.declared.set(session, filters = new Set());
+    if (durable) filters.add(filter);
+    else filters.delete(filter);
+    const shared = parseSharedFilter(filter);
+    this.durable.declare(shared ? shared.filter : filter, shared ? filter : '', durable);
   }
 }

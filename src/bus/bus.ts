@@ -19,8 +19,23 @@ export interface BusEvent {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
-/** A message from another node; `share` is the shared subscription (`$share/g/f`) it was chosen for, if any. */
-export type MessageHandler = (message: Message, share: string | undefined) => void;
+/** A message's request for an acknowledgement: the sending instance, and the id it answers to. */
+export interface AckRequest {
+  readonly origin: string;
+  readonly id: number;
+}
+
+/**
+ * A message from another node; `share` is the shared subscription (`$share/g/f`) it was chosen for,
+ * if any; `ask` when its sender waits for this node's copies to be durable (broker/cluster-acks.ts).
+ */
+export type MessageHandler = (message: Message, share: string | undefined, ask: AckRequest | undefined) => void;
+
+/** Acknowledgements from one node: `keys[i]` (its node id, or the share it served) for `ids[i]`. */
+export interface AckAnswer {
+  readonly ids: readonly number[];
+  readonly keys: readonly string[];
+}
 
 export interface Bus {
   /** This node's name in the cluster. */
@@ -37,9 +52,13 @@ export interface Bus {
    * Hands a message published on this node to every other node with a plain interest matching its
    * topic (once per node, however many of its filters match), and to one node, this one included, of
    * each shared subscription whose filter matches. A retained message reaches every other node (each
-   * keeps the retained messages). Never waits; in the publisher's order.
+   * keeps the retained messages). Never waits; in the publisher's order. `ackId` (not 0): the
+   * receivers answer it (`answer`) once their copies are durable.
    */
-  forward(message: Message): void;
+  forward(message: Message, ackId?: number): void;
+  /** Sends acknowledgements to the instance that asked for them. */
+  answer(instance: string, answer: AckAnswer): void;
+  onAnswer(handler: (answer: AckAnswer) => void): void;
   /**
    * This node serves (`on`) or no longer serves a filter; `share` names a shared subscription
    * (`$share/g/f`, whose filter is `filter`): its messages go to one of its nodes. Counted: as many
@@ -49,6 +68,7 @@ export interface Bus {
   onMessage(handler: MessageHandler): void;
   /** Sends an event to every other node. */
   announce(kind: string, body: Record<string, unknown>): void;
+  /** Adds a listener for the other nodes' events (each part of a node listens for its own kinds). */
   onEvent(handler: (event: BusEvent) => void): void;
   /**
    * Asks the node holding the client id's session to let it go (close its connection, make its writes

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseSharedFilter, topicMatches } from '../protocol/topics.js';
 import type { Message } from '../protocol/codec.js';
-import type { Bus, BusEvent, MessageHandler } from './bus.js';
+import type { AckAnswer, Bus, BusEvent, MessageHandler } from './bus.js';
 
 const MATCH = { hashMatchesParent: true };
 
@@ -28,8 +28,9 @@ export class LocalBus implements Bus {
   private readonly shares = new Map<string, number>();
   private readonly held = new Set<string>();
   private messageHandler: MessageHandler = () => undefined;
-  private eventHandler: (event: BusEvent) => void = () => undefined;
+  private readonly eventHandlers: Array<(event: BusEvent) => void> = [];
   private claimHandler: (clientId: string) => Promise<void> = async () => undefined;
+  private answerHandler: (answer: AckAnswer) => void = () => undefined;
 
   private readonly hub: LocalHub;
   readonly instance: string;
@@ -46,11 +47,12 @@ export class LocalBus implements Bus {
     // Never changes.
   }
 
-  forward(message: Message): void {
+  forward(message: Message, ackId = 0): void {
     const others = [...this.hub.buses];
+    const ask = ackId === 0 ? undefined : { origin: this.instance, id: ackId };
     queueMicrotask(() => {
       for (const bus of others) {
-        if (bus !== this && (message.retain || bus.servesPlain(message.topic))) bus.messageHandler(message, undefined);
+        if (bus !== this && (message.retain || bus.servesPlain(message.topic))) bus.messageHandler(message, undefined, ask);
       }
       const shares = new Set<string>();
       for (const bus of others) for (const share of bus.shares.keys()) shares.add(share);
@@ -60,7 +62,7 @@ export class LocalBus implements Bus {
         const members = others.filter((b) => b.shares.has(share));
         const turn = this.hub.turns.get(share) ?? 0;
         this.hub.turns.set(share, turn + 1);
-        members[turn % members.length]!.messageHandler(message, share);
+        members[turn % members.length]!.messageHandler(message, share, ask);
       }
     });
   }
@@ -73,15 +75,25 @@ export class LocalBus implements Bus {
     this.messageHandler = handler;
   }
 
+  answer(instance: string, answer: AckAnswer): void {
+    const to = [...this.hub.buses].find((b) => b.instance === instance);
+    const copy = { ids: [...answer.ids], keys: [...answer.keys] };
+    if (to !== undefined) queueMicrotask(() => to.answerHandler(copy));
+  }
+
+  onAnswer(handler: (answer: AckAnswer) => void): void {
+    this.answerHandler = handler;
+  }
+
   announce(kind: string, body: Record<string, unknown>): void {
     const event: BusEvent = { kind, from: this.nodeId, body: structuredClone(body) };
     queueMicrotask(() => {
-      for (const bus of this.hub.buses) if (bus !== this) bus.eventHandler(event);
+      for (const bus of this.hub.buses) if (bus !== this) for (const handler of bus.eventHandlers) handler(event);
     });
   }
 
   onEvent(handler: (event: BusEvent) => void): void {
-    this.eventHandler = handler;
+    this.eventHandlers.push(handler);
   }
 
   async claim(clientId: string): Promise<boolean> {

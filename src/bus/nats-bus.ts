@@ -18,9 +18,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect, Events, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import type { Message } from '../protocol/codec.js';
-import { CLAIM_TIMEOUT_MS, type Bus, type BusEvent, type MessageHandler } from './bus.js';
-import { decodeEnvelope, decodeEvent, encodeEnvelope, encodeEvent } from './envelope.js';
-import { claimSubject, EVENT_SUBJECT, filterSubjects, ALL_SUBJECT, topicSubject } from './subjects.js';
+import { CLAIM_TIMEOUT_MS, type AckAnswer, type Bus, type BusEvent, type MessageHandler } from './bus.js';
+import { decodeAnswer, decodeEnvelope, decodeEvent, encodeAnswer, encodeEnvelope, encodeEvent, type Envelope } from './envelope.js';
+import { answerSubject, claimSubject, EVENT_SUBJECT, filterSubjects, ALL_SUBJECT, topicSubject } from './subjects.js';
 
 export interface NatsBusOptions {
   /** `nats://HOST:PORT`, or a comma list of them. */
@@ -54,8 +54,9 @@ export class NatsBus implements Bus {
   private closed = false;
   private readonly connectedListeners: Array<(connected: boolean) => void> = [];
   private messageHandler: MessageHandler = () => undefined;
-  private eventHandler: (event: BusEvent) => void = () => undefined;
+  private readonly eventHandlers: Array<(event: BusEvent) => void> = [];
   private claimHandler: (clientId: string) => Promise<void> = async () => undefined;
+  private answerHandler: (answer: AckAnswer) => void = () => undefined;
   private readonly onError: NatsBusOptions['onError'];
   private readonly opened: Promise<void>;
 
@@ -92,6 +93,7 @@ export class NatsBus implements Bus {
     this.nc = nc;
     nc.subscribe(EVENT_SUBJECT, { callback: (err, msg) => this.onEventMsg(err, msg) });
     nc.subscribe(ALL_SUBJECT, { callback: (err, msg) => this.onPlain(err, msg) });
+    nc.subscribe(answerSubject(this.instance), { callback: (err, msg) => this.onAnswerMsg(err, msg) });
     for (const interest of this.interests.values()) this.subscribe(nc, interest);
     for (const clientId of this.holds.keys()) this.holds.set(clientId, this.holdSub(nc, clientId));
     // The server has the subscriptions before the node says it is connected.
@@ -118,12 +120,12 @@ export class NatsBus implements Bus {
   }
 
   /** Hot path: one envelope, one publish. */
-  forward(message: Message): void {
+  forward(message: Message, ackId = 0): void {
     const nc = this.nc;
     if (nc === undefined) return;
     try {
       const subject = topicSubject(message.topic);
-      const envelope = encodeEnvelope(message, this.instance, ++this.seq);
+      const envelope = encodeEnvelope(message, this.instance, ++this.seq, ackId);
       nc.publish(subject, envelope);
       // Every node keeps retained messages, subscribers or not; a node that had the first copy drops this one (same sequence).
       if (message.retain && subject !== ALL_SUBJECT) nc.publish(ALL_SUBJECT, envelope);
@@ -164,18 +166,19 @@ export class NatsBus implements Bus {
     const last = this.lastSeq.get(envelope.instance) ?? 0;
     if (envelope.seq <= last) return;
     this.lastSeq.set(envelope.instance, envelope.seq);
-    this.deliver(envelope.message, undefined);
+    this.deliver(envelope, undefined);
   }
 
   private onShared(err: NatsError | null, msg: Msg, share: string): void {
     if (err !== null) return this.onError(err, 'bus subscription');
     const envelope = decodeEnvelope(msg.data);
-    if (envelope !== undefined) this.deliver(envelope.message, share);
+    if (envelope !== undefined) this.deliver(envelope, share);
   }
 
-  private deliver(message: Message, share: string | undefined): void {
+  private deliver(envelope: Envelope, share: string | undefined): void {
     try {
-      this.messageHandler(message, share);
+      // Cluster-only path: the acknowledgement request is made only when one was asked for.
+      this.messageHandler(envelope.message, share, envelope.ackId === 0 ? undefined : { origin: envelope.instance, id: envelope.ackId });
     } catch (err) {
       this.onError(err, 'bus message handler');
     }
@@ -183,6 +186,29 @@ export class NatsBus implements Bus {
 
   onMessage(handler: MessageHandler): void {
     this.messageHandler = handler;
+  }
+
+  answer(instance: string, answer: AckAnswer): void {
+    try {
+      this.nc?.publish(answerSubject(instance), encodeAnswer(answer));
+    } catch (err) {
+      this.onError(err, 'bus answer');
+    }
+  }
+
+  onAnswer(handler: (answer: AckAnswer) => void): void {
+    this.answerHandler = handler;
+  }
+
+  private onAnswerMsg(err: NatsError | null, msg: Msg): void {
+    if (err !== null) return this.onError(err, 'bus answers');
+    const answer = decodeAnswer(msg.data);
+    if (answer === undefined) return;
+    try {
+      this.answerHandler(answer);
+    } catch (e) {
+      this.onError(e, 'bus answer handler');
+    }
   }
 
   announce(kind: string, body: Record<string, unknown>): void {
@@ -197,15 +223,17 @@ export class NatsBus implements Bus {
     if (err !== null) return this.onError(err, 'bus events');
     const event = decodeEvent(msg.data);
     if (event === undefined || event.from === this.nodeId) return;
-    try {
-      this.eventHandler(event);
-    } catch (e) {
-      this.onError(e, `bus event ${event.kind}`);
+    for (const handler of this.eventHandlers) {
+      try {
+        handler(event);
+      } catch (e) {
+        this.onError(e, `bus event ${event.kind}`);
+      }
     }
   }
 
   onEvent(handler: (event: BusEvent) => void): void {
-    this.eventHandler = handler;
+    this.eventHandlers.push(handler);
   }
 
   async claim(clientId: string): Promise<boolean> {

@@ -52,3 +52,8 @@ export function claimSubject(clientId: string): string {
 }
 
 export const EVENT_SUBJECT = 'topicd.event';
+
+/** The one-token subject an instance hears the acknowledgements it asked for on. */
+export function answerSubject(instance: string): string {
+  return `topicd.ack.${escapeLevel(instance).replaceAll('/', '~2f')}`;
+}

@@ -67,6 +67,8 @@ export interface Config {
   /** Device Shadow requests per thing: in flight at once (AWS: 10) and per second (AWS: 20); 0 = no limit. */
   shadowInFlight: number;
   shadowRate: number;
+  /** Seconds a QoS 1 publisher's acknowledgement waits for other nodes' durable copies (a cluster). */
+  clusterAckTimeout: number;
   // Bounds on every socket (docs/security.md, limits and timeouts); seconds unless named otherwise.
   tlsHandshakeTimeout: number;
   httpHeadersTimeout: number;
@@ -142,6 +144,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'maxConnections', flag: 'max-connections', kind: 'int', describe: 'connections each data-plane listener holds at once (default 20000)' },
   { key: 'maxUnauthenticated', flag: 'max-unauthenticated', kind: 'int', describe: 'connections each data-plane listener holds before they are authenticated (default 1000)' },
   { key: 'store', flag: 'store', kind: 'optional-string', describe: 'postgres://USER@HOST:PORT/DB to share a store in a cluster (default: SQLite in the data dir)' },
+  { key: 'clusterAckTimeout', flag: 'cluster-ack-timeout', kind: 'int', describe: 'seconds a QoS 1 acknowledgement waits for the other nodes\' durable copies before it is refused (default 5)' },
   { key: 'bus', flag: 'bus', kind: 'optional-string', describe: 'nats://HOST:PORT to join a cluster\'s nodes (default: in-process, one node)' },
   { key: 'nodeId', flag: 'node-id', kind: 'optional-string', describe: 'this node\'s name in a cluster (default: from the host name and ports)' },
 ];
@@ -189,6 +192,7 @@ export const DEFAULTS: Config = {
   connectRate: undefined,
   shadowInFlight: 10,
   shadowRate: 0,
+  clusterAckTimeout: 5,
   tlsHandshakeTimeout: 10,
   httpHeadersTimeout: 10,
   httpRequestTimeout: 30,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AWS_BROKER_OPTIONS } from '../../src/broker/broker.js';
+import { AWS_BROKER_OPTIONS } from '../../src/broker/broker-options.js';
 import { AWS_LIMITS, clampKeepAlive } from '../../src/broker/limits.js';
 import { AWS_PROFILE, MQTT_PROFILE, describeProfile, resolveProfile } from '../../src/broker/profile.js';
 import { loadConfig } from '../../src/config/config.js';
