@@ -4,12 +4,13 @@
  * schema of the test's own (dropped by `stop`) and a nats-server of the test's own, the nodes sharing
  * one CA as an operator's nodes do (its two files copied into each node's data dir).
  */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT_CA_FILE, ROOT_KEY_FILE } from '../../src/pki/certificate-authority.js';
 import { dropSchemas, freshSchema, PG_URL } from '../unit/pg-schemas.js';
 import { startNats, type TestNats } from './nats-server.js';
 import { startTestTopicd, tempDir, type TestTopicd } from './topicd.js';
+import { RestartableTopicd } from './tools.js';
 
 export interface TestCluster {
   readonly nats: TestNats;
@@ -30,7 +31,7 @@ export async function startCluster(size: number, flags: Record<string, unknown> 
     const dataDir = tempDir('topicd-node-');
     const first = nodes[0];
     if (first !== undefined) {
-      for (const file of [ROOT_CA_FILE, ROOT_KEY_FILE]) copyFileSync(join(first.dataDir, file), join(dataDir, file));
+      shareCa(first.dataDir, dataDir);
     }
     const node = await startTestTopicd({ dataDir, store: storeUrl, bus: nats.url, nodeId: id, ...flags, ...more });
     const stop = node.stop.bind(node);
@@ -51,4 +52,20 @@ export async function startCluster(size: number, flags: Record<string, unknown> 
       await dropSchemas();
     },
   };
+}
+
+/**
+ * One more node of `cluster` as a `topicd start` child process (so a test can SIGSTOP or SIGKILL it),
+ * named `nodeId`, with the cluster's CA in its data dir; started by the caller (`rig.start()`).
+ */
+export function childNode(cluster: TestCluster, prefix: string, nodeId: string, extraArgs: string[] = []): RestartableTopicd {
+  const rig = new RestartableTopicd(prefix, ['--store', cluster.storeUrl, '--bus', cluster.nats.url, '--node-id', nodeId, ...extraArgs]);
+  mkdirSync(rig.dataDir, { recursive: true });
+  shareCa(cluster.nodes[0]!.dataDir, rig.dataDir);
+  return rig;
+}
+
+/** The cluster's CA (certificate and key) into another node's data dir, as an operator copies it. */
+function shareCa(fromDataDir: string, toDataDir: string): void {
+  for (const file of [ROOT_CA_FILE, ROOT_KEY_FILE]) copyFileSync(join(fromDataDir, file), join(toDataDir, file));
 }

@@ -5,14 +5,11 @@
  * SIGKILL), both on the shared PostgreSQL and a nats-server of the test's own.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { ROOT_CA_FILE, ROOT_KEY_FILE } from '../../src/pki/certificate-authority.js';
-import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { childNode, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { collect, createDevice, type Device } from '../helpers/topicd.js';
-import { RestartableTopicd } from '../helpers/tools.js';
+import type { RestartableTopicd } from '../helpers/tools.js';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** The acknowledgement timeout the nodes run with (seconds). */
@@ -61,9 +58,7 @@ describe('cluster acknowledgements', () => {
   before(async () => {
     cluster = await startCluster(1, { clusterAckTimeout: TIMEOUT_S });
     device = await createDevice(cluster.nodes[0]!, 'ack-device');
-    rig = new RestartableTopicd('topicd-ack-', ['--store', cluster.storeUrl, '--bus', cluster.nats.url, '--node-id', 'node-b', '--cluster-ack-timeout', String(TIMEOUT_S)]);
-    mkdirSync(rig.dataDir, { recursive: true });
-    for (const file of [ROOT_CA_FILE, ROOT_KEY_FILE]) copyFileSync(join(cluster.nodes[0]!.dataDir, file), join(rig.dataDir, file));
+    rig = childNode(cluster, 'topicd-ack-', 'node-b', ['--cluster-ack-timeout', String(TIMEOUT_S)]);
   });
   after(async () => {
     for (const c of clients) c.end(true);

@@ -4,14 +4,11 @@
  * resumes its session with what it was owed.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { ROOT_CA_FILE, ROOT_KEY_FILE } from '../../src/pki/certificate-authority.js';
-import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { childNode, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { collect, createDevice, type Device } from '../helpers/topicd.js';
-import { RestartableTopicd } from '../helpers/tools.js';
+import type { RestartableTopicd } from '../helpers/tools.js';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -29,9 +26,7 @@ describe('cluster failover', () => {
   before(async () => {
     cluster = await startCluster(1);
     device = await createDevice(cluster.nodes[0]!, 'failover-device');
-    rig = new RestartableTopicd('topicd-failover-', ['--store', cluster.storeUrl, '--bus', cluster.nats.url, '--node-id', 'doomed']);
-    mkdirSync(rig.dataDir, { recursive: true });
-    for (const file of [ROOT_CA_FILE, ROOT_KEY_FILE]) copyFileSync(join(cluster.nodes[0]!.dataDir, file), join(rig.dataDir, file));
+    rig = childNode(cluster, 'topicd-failover-', 'doomed');
   });
   after(async () => {
     for (const c of clients) c.end(true);
