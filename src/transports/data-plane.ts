@@ -13,7 +13,7 @@ import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { PlainListenerAuthorizer } from '../auth/authorizer.js';
 import { TopicdError } from '../errors.js';
 import { peerAddress } from './address.js';
-import { createIotDataServer, requestsInFlight, type IotDataDeps } from './iot-data/server.js';
+import { createIotDataServer, type IotDataDeps, type IotDataServer } from './iot-data/server.js';
 import { serveMqtt, type MqttTransportDeps } from './mqtt-transport.js';
 import { principalOf } from './principal.js';
 import {
@@ -115,9 +115,13 @@ function boundInTime(server: HttpServer, s: DataPlaneSettings): void {
 }
 
 export async function startDataPlane(settings: DataPlaneSettings, deps: DataPlaneDeps): Promise<DataPlane> {
-  const httpServer = (): HttpServer => {
-    const server = createIotDataServer(deps.https);
-    boundInTime(server, settings);
+  const httpServer = (): IotDataServer => {
+    const server = createIotDataServer(deps.https, {
+      headersMs: settings.httpHeadersTimeout * 1000,
+      requestMs: settings.httpRequestTimeout * 1000,
+      keepAliveMs: settings.httpKeepAliveTimeout * 1000,
+    });
+    boundInTime(server.http, settings);
     return server;
   };
   const https = httpServer();
@@ -125,13 +129,13 @@ export async function startDataPlane(settings: DataPlaneSettings, deps: DataPlan
   // AWS serves MQTT over WSS on 443 (and not on 8443): the ALPN port's HTTP side is its own server
   // that also upgrades /mqtt. The --ws-port listener serves the upgrade alone.
   const httpsAlpn = httpServer();
-  httpsAlpn.on('upgrade', webSocket.upgrade);
+  httpsAlpn.http.on('upgrade', webSocket.upgrade);
   const webSocketOnly = createWebSocketOnlyServer(webSocket);
   boundInTime(webSocketOnly, settings);
-  const httpServers = [https, httpsAlpn, webSocketOnly];
+  const httpServers = [https, httpsAlpn];
 
   const route = (kind: ListenerKind) => (socket: TLSSocket, protocol: DataProtocol): void => {
-    if (protocol === 'https') return void (kind === 'alpn' ? httpsAlpn : https).emit('connection', socket);
+    if (protocol === 'https') return void (kind === 'alpn' ? httpsAlpn : https).accept(socket);
     if (protocol === 'websocket') return void webSocketOnly.emit('connection', socket);
     const principal = principalOf(socket);
     if (principal) serveMqtt(socket, principal, deps.mqtt);
@@ -196,7 +200,8 @@ export async function startDataPlane(settings: DataPlaneSettings, deps: DataPlan
         const deadline = Date.now() + 5_000;
         do {
           for (const s of httpServers) s.closeIdleConnections();
-          if (requestsInFlight(https) + requestsInFlight(httpsAlpn) === 0) break;
+          webSocketOnly.closeIdleConnections();
+          if (https.inFlight() + httpsAlpn.inFlight() === 0) break;
           await new Promise((r) => setTimeout(r, 20));
         } while (Date.now() < deadline);
         // Then MQTT and WebSocket clients are told (v5: DISCONNECT 0x8B) and closed.
@@ -205,11 +210,12 @@ export async function startDataPlane(settings: DataPlaneSettings, deps: DataPlan
         let deadlineTimer: NodeJS.Timeout | undefined;
         await Promise.race([stops, new Promise((r) => { deadlineTimer = setTimeout(r, 2_000); })]);
         clearTimeout(deadlineTimer);
-        for (const s of httpServers) {
+        for (const s of [https.http, httpsAlpn.http, webSocketOnly]) {
           s.closeAllConnections();
           // Stops node's deadline checks (boundInTime); the server never listened.
           s.close(() => undefined);
         }
+        for (const s of httpServers) s.closeAllConnections();
       })()),
     };
   } catch (err) {

@@ -90,6 +90,17 @@ describe('socket bounds - time', () => {
     assert.ok(lived >= 800, `kept for the keep-alive timeout (${lived} ms)`);
   });
 
+  it('socket bounds - a body that pauses past the idle bound, within the request deadline, is served; idle after, the connection is closed', async () => {
+    const socket = await deviceSocket(topicd, device);
+    const answered = new Promise<string>((resolve) => socket.once('data', (c: Buffer) => resolve(c.toString())));
+    socket.write('POST /topics/paused?qos=1 HTTP/1.1\r\nhost: localhost\r\ncontent-length: 2\r\n\r\na');
+    await new Promise((r) => setTimeout(r, 1_300));
+    socket.write('b');
+    assert.match(await answered, /^HTTP\/1\.1 200/);
+    const lived = await closedWithin(socket, 5_000);
+    assert.ok(lived >= 800, `kept for the keep-alive timeout (${lived} ms)`);
+  });
+
   it('socket bounds - a well-behaved client is served all along', async () => {
     const reply = await httpsPost(topicd, device, '/topics/fine?qos=1');
     assert.equal(reply.status, 200, reply.body);

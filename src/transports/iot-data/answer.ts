@@ -5,7 +5,7 @@
  * the header, the AWS CLI prints it with the message. The error types and their status codes are the
  * iot-data model's (@aws-sdk/client-iot-data-plane), plus SigV4's own refusals.
  */
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { SigV4ErrorType } from '../../auth/sigv4.js';
 
 export type IotDataErrorType =
@@ -61,6 +61,37 @@ export function send(res: ServerResponse, status: number, body: string | Buffer,
   res.end(body);
 }
 
+/** The body of an accepted publish. */
+export const publishedBody = (traceId: string): string => `{"message":"OK","traceId":"${traceId}"}`;
+
+const errorBody = (err: IotDataError, traceId: string): string => `{"message":${JSON.stringify(err.message)},"traceId":"${traceId}"}`;
+
 export function sendError(res: ServerResponse, err: IotDataError, traceId: string): void {
-  send(res, err.status, `{"message":${JSON.stringify(err.message)},"traceId":"${traceId}"}`, traceId, err.type);
+  send(res, err.status, errorBody(err, traceId), traceId, err.type);
+}
+
+let dateSecond = -1;
+let dateText = '';
+
+/** The Date header's value, made once a second (as node does). */
+function httpDate(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+/**
+ * An answer as bytes for a socket no ServerResponse writes to (device-path.ts): the headers `send`
+ * gives node, then the Date, Connection and Keep-Alive headers node adds. `keepAliveSeconds` undefined
+ * means the connection closes after this answer.
+ */
+export function rawAnswer(status: number, traceId: string, err: IotDataError | undefined, keepAliveSeconds: number | undefined, now: number): string {
+  const body = err === undefined ? publishedBody(traceId) : errorBody(err, traceId);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: ${JSON_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`
+    + `x-amzn-RequestId: ${traceId}\r\n${err === undefined ? '' : `x-amzn-ErrorType: ${err.type}\r\n`}Date: ${httpDate(now)}\r\n`
+    + (keepAliveSeconds === undefined ? 'Connection: close\r\n\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n`)
+    + body;
 }

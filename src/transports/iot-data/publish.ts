@@ -15,15 +15,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { DENY_ALL } from '../../auth/authorizer.js';
+import { DENY_ALL, type Authorizer, type Principal } from '../../auth/authorizer.js';
 import type { PublishGate, Publisher, Refusal } from '../../broker/ingress.js';
 import { PROTOCOL_HTTPS } from '../../observe/counters.js';
 import type { PublishProperties } from '../../protocol/codec.js';
 import { doneReading, startReading } from '../flow-control.js';
 import { principalOf } from '../principal.js';
-import { IotDataError, send, sendError, type IotDataErrorType } from './answer.js';
+import { IotDataError, publishedBody, send, sendError, type IotDataErrorType } from './answer.js';
 import { readBody, refuseTooLarge } from './body.js';
 import { signedCaller, type Fail, type IotDataDeps } from './caller.js';
+import { decodeTopic } from './publish-head.js';
 
 interface PublishRequest {
   topic: string;
@@ -43,7 +44,7 @@ const REFUSAL_ERRORS: Record<Refusal, IotDataErrorType> = {
 };
 
 /** The AWS error for a refusal; AWS's 403 says only "Forbidden". */
-function refusalError(refusal: Refusal, gate: PublishGate): IotDataError {
+export function refusalError(refusal: Refusal, gate: PublishGate): IotDataError {
   const type = REFUSAL_ERRORS[refusal];
   if (type === 'ForbiddenException') return new IotDataError(type, 'Forbidden');
   if (refusal === 'TopicInvalid') return new IotDataError(type, `Invalid topic: ${gate.why()}`);
@@ -58,14 +59,9 @@ function parseRequest(req: IncomingMessage): PublishRequest {
   const path = q === -1 ? url : url.slice(0, q);
   if (req.method !== 'POST') throw new IotDataError('MethodNotAllowedException', `Method ${req.method ?? ''} is not allowed on /topics`);
 
-  let topic: string;
-  try {
-    // AWS: the topic may arrive raw (with slashes) or percent-encoded (%2F); decoding covers both.
-    const raw = path.slice(8);
-    topic = raw.includes('%') ? decodeURIComponent(raw) : raw;
-  } catch {
-    throw new IotDataError('InvalidRequestException', 'The topic is not validly percent-encoded');
-  }
+  // AWS: the topic may arrive raw (with slashes) or percent-encoded (%2F); decoding covers both.
+  const topic = decodeTopic(path.slice(8));
+  if (topic === undefined) throw new IotDataError('InvalidRequestException', 'The topic is not validly percent-encoded');
 
   let qos: 0 | 1 = 0;
   let retain = false;
@@ -158,15 +154,41 @@ const flushSocket = (socket: Socket, durable: boolean): void => {
   else socket.destroy();
 };
 
+/** Counts an accepted HTTPS publish (received, by protocol and QoS). */
+export function countAccepted(gate: PublishGate, qos: 0 | 1): void {
+  gate.counters.received[PROTOCOL_HTTPS * 3 + qos]!++;
+}
+
 /** Sends the 200 once the writes it acknowledges (a retained message, a queued QoS 1 copy) are durable. */
 function answerPublished(res: ServerResponse, deps: IotDataDeps, traceId: string, qos: 0 | 1): void {
-  deps.gate.counters.received[PROTOCOL_HTTPS * 3 + qos]!++;
+  countAccepted(deps.gate, qos);
   const out = res.socket;
   if (out) {
     out.cork();
     deps.durability.afterDurable(flushSocket, out);
   }
-  send(res, 200, `{"message":"OK","traceId":"${traceId}"}`, traceId);
+  send(res, 200, publishedBody(traceId), traceId);
+}
+
+/** A device's publisher: its certificate's grants (AWS: HTTPS has no client id, so neither client nor thing policy variables resolve). */
+export function devicePublisher(authorizer: Authorizer, principal: Principal | null): Publisher {
+  return { grants: principal ? authorizer.grants(principal, undefined) : DENY_ALL, session: undefined, rate: undefined, clientId: undefined };
+}
+
+/**
+ * A device's whole message through the gate (`admitted`: its head already passed `admit`), with its
+ * connection marked as the one being read, so that what the message congests holds it back (flow-control.ts).
+ */
+export function publishFromDevice(
+  gate: PublishGate, socket: Socket, from: Publisher, admitted: boolean,
+  topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, properties: PublishProperties | undefined,
+): Refusal | undefined {
+  const previous = startReading(socket);
+  try {
+    return admitted ? gate.publishAdmitted(from, topic, payload, qos, retain, properties) : gate.publish(from, topic, payload, qos, retain, properties);
+  } finally {
+    doneReading(previous);
+  }
 }
 
 /** The Publish operation; throws IotDataError for what it refuses before the body is read. */
@@ -179,9 +201,7 @@ export function createPublishHandler(deps: IotDataDeps, fail: Fail): (req: Incom
   const publisherOf = (socket: TLSSocket): Publisher => {
     let found = publishers.get(socket);
     if (!found) {
-      const principal = principalOf(socket);
-      // AWS: HTTPS has no client id, so neither client nor thing policy variables resolve.
-      found = { grants: principal ? authorizer.grants(principal, undefined) : DENY_ALL, session: undefined, rate: undefined, clientId: undefined };
+      found = devicePublisher(authorizer, principalOf(socket));
       publishers.set(socket, found);
     }
     return found;
@@ -212,14 +232,7 @@ export function createPublishHandler(deps: IotDataDeps, fail: Fail): (req: Incom
     if (continueExpected) res.writeContinue();
     if (from === undefined) return signed(req, res, parsed, traceId);
     readBody(req, res, traceId, maxPayloadBytes, (payload) => {
-      // What this message congests holds this connection back (flow-control.ts).
-      const previous = startReading(socket);
-      let late;
-      try {
-        late = gate.publishAdmitted(from, parsed.topic, payload, parsed.qos, parsed.retain, parsed.properties);
-      } finally {
-        doneReading(previous);
-      }
+      const late = publishFromDevice(gate, socket, from, true, parsed.topic, payload, parsed.qos, parsed.retain, parsed.properties);
       if (late !== undefined) return sendError(res, refusalError(late, gate), traceId);
       answerPublished(res, deps, traceId, parsed.qos);
     });

@@ -18,6 +18,7 @@ import { countHttpsBytes, countHttpsResponse } from '../https-metrics.js';
 import { principalOf } from '../principal.js';
 import { IotDataError, send, sendError } from './answer.js';
 import { readBody } from './body.js';
+import { DevicePath, type DevicePathTimeouts } from './device-path.js';
 import { callerOf, type Fail, type IotDataDeps } from './caller.js';
 import { createPublishHandler } from './publish.js';
 import { findOperation, runOperation } from './routes.js';
@@ -27,7 +28,7 @@ export type { IotDataDeps, RetainedView } from './caller.js';
 /** Requests each server is still answering, for a shutdown that lets them finish. */
 const inFlight = new WeakMap<Server, { count: number }>();
 
-export const requestsInFlight = (server: Server): number => inFlight.get(server)?.count ?? 0;
+const requestsInFlight = (server: Server): number => inFlight.get(server)?.count ?? 0;
 
 /** The largest body of an operation other than Publish (a shadow update: AWS's state limit is 8 KB; this leaves room for the rest). */
 const MAX_REQUEST_BYTES = 128 * 1024;
@@ -37,7 +38,19 @@ function splitTarget(url: string): { path: string; search: string } {
   return q === -1 ? { path: url, search: '' } : { path: url.slice(0, q), search: url.slice(q + 1) };
 }
 
-export function createIotDataServer(deps: IotDataDeps): Server {
+/** The iot-data API on one listener: node's HTTP server, with a device's publish on its fast path first. */
+export interface IotDataServer {
+  /** node's HTTP server (its deadlines are set by the caller; upgrades are heard on it). */
+  readonly http: Server;
+  /** A TLS socket that speaks HTTP to this API. */
+  accept(socket: TLSSocket): void;
+  /** Requests still being read or answered, on both paths. */
+  inFlight(): number;
+  closeIdleConnections(): void;
+  closeAllConnections(): void;
+}
+
+export function createIotDataServer(deps: IotDataDeps, timeouts: DevicePathTimeouts): IotDataServer {
   const fail: Fail = (res, err, traceId) => {
     if (res.headersSent) return;
     if (err instanceof IotDataError) return sendError(res, err, traceId);
@@ -89,8 +102,29 @@ export function createIotDataServer(deps: IotDataDeps): Server {
       socket.once('close', untrack);
     }
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, deps.gate.counters));
-  return server;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    // node's header and request deadlines (transports/data-plane.ts) end here too: 408, as node answers them.
+    refuseRequest(socket, deps.gate.counters, err.code === 'ERR_HTTP_REQUEST_TIMEOUT');
+  });
+  const devices = new DevicePath(deps, server, timeouts, (socket) => refuseRequest(socket, deps.gate.counters, true));
+  return {
+    http: server,
+    accept: (socket) => {
+      const principal = principalOf(socket);
+      if (principal) devices.accept(socket, principal);
+      else server.emit('connection', socket);
+    },
+    inFlight: () => requestsInFlight(server) + devices.inFlight(),
+    closeIdleConnections: () => {
+      server.closeIdleConnections();
+      devices.closeIdle();
+    },
+    closeAllConnections: () => {
+      server.closeAllConnections();
+      devices.closeAll();
+    },
+  };
 }
 
 /**
@@ -125,10 +159,8 @@ function countInFlight(server: Server, counters: Counters): void {
   });
 }
 
-function answerClientError(err: NodeJS.ErrnoException, socket: Socket, counters: Counters): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-  // node's header and request deadlines (transports/data-plane.ts) end here too: 408, as node answers them.
-  const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+/** A request that could not be read (malformed: 400) or not in time (408), answered on the socket, which then closes. */
+function refuseRequest(socket: Socket, counters: Counters, timedOut: boolean): void {
   counters.httpsResponse('other', timedOut ? 408 : 400);
   const traceId = randomUUID();
   const body = `{"message":"${timedOut ? 'Request timeout' : 'Bad request'}","traceId":"${traceId}"}`;
