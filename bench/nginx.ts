@@ -7,7 +7,7 @@
  * the same bytes as the bare node server's, and routes nothing else. Started, pinned and stopped
  * like the other servers (bench/systems.ts).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clientContext, type PeerCerts } from './certs.js';
@@ -28,15 +28,11 @@ export function nginxBinary(): string | undefined {
   }
 }
 
-/** `nginx -v` prints `nginx version: nginx/1.22.1` on stderr. */
+/** `nginx -v` prints `nginx version: nginx/1.22.1` on stderr (and exits 0). */
 export function nginxVersion(binary: string): string {
-  try {
-    const out = execFileSync(binary, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return /nginx\/(\S+)/.exec(out)?.[1] ?? out.trim();
-  } catch (err) {
-    const stderr = String((err as { stderr?: unknown }).stderr ?? '');
-    return /nginx\/(\S+)/.exec(stderr)?.[1] ?? 'unknown';
-  }
+  const run = spawnSync(binary, ['-v'], { encoding: 'utf8' });
+  const out = `${run.stdout ?? ''}${run.stderr ?? ''}`;
+  return /nginx\/(\S+)/.exec(out)?.[1] ?? (out.trim() || 'unknown');
 }
 
 /** The bare node server's body (bench/bare-https-server.ts), so the three servers write the same bytes. */
