@@ -6,19 +6,20 @@
  * speed round's findings in docs/benchmarks.md come from here; the .cpuprofile files open in Chrome
  * DevTools (Performance) or speedscope for the call trees.
  *
- *   node dist/bench/profile.js fan-in-qos1 fan-out https-keepalive [--out DIR] [--top N] [--topicd-dir PATH]
+ *   node dist/bench/profile.js fan-in-qos1 fan-out https-keepalive https-oneshot [--out DIR] [--top N] [--topicd-dir PATH]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { FULL, type CellResult } from './kit.js';
-import { httpsKeepalive } from './scenarios-https.js';
+import { httpsKeepalive, httpsOneShot } from './scenarios-https.js';
 import { fanIn, fanOut } from './scenarios-mqtt.js';
 import { killAllChildren, provisionTopicd, snapshotBuild, startTopicd, type RunningSystem } from './systems.js';
 
 const CELLS: Record<string, (system: RunningSystem) => Promise<CellResult[]>> = {
   'https-keepalive': (s) => httpsKeepalive(FULL, s),
+  'https-oneshot': (s) => httpsOneShot(FULL, s, false),
   'fan-in-qos0': (s) => fanIn(FULL, s, 'mtls', 0),
   'fan-in-qos1': (s) => fanIn(FULL, s, 'mtls', 1),
   'fan-out': (s) => fanOut(FULL, s, 'mtls'),
