@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { after, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import type { RuntimeInfo } from '../../src/config/data-files.js';
@@ -94,6 +95,72 @@ describe('restart - acknowledged data survives SIGKILL', () => {
       assert.equal(got.messages.length, 6, `${id}: nothing twice`);
       await endClient(c);
     }
+    rig.server!.child.kill('SIGTERM');
+    await rig.server!.exited;
+  });
+
+  it('restart - HTTPS publishes answered 200 under load (16 connections, pipelined) are all delivered after a SIGKILL in their midst', async () => {
+    let runtime = await start();
+    const connect = (): Promise<mqtt.MqttClient> => mqtt.connectAsync(`mqtts://localhost:${runtime.mqttPort}`, {
+      ...files(), clientId: 'offline-load', protocolVersion: 5, clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 3600 },
+    });
+    const away = await connect();
+    await away.subscribeAsync('load/#', { qos: 1 });
+    await endClient(away);
+
+    // 16 keep-alive connections, each writing its requests 5 at a time; every 200's id is noted as it arrives.
+    const answered = new Set<string>();
+    const sockets: TLSSocket[] = [];
+    const sent = await Promise.all(Array.from({ length: 16 }, (_, c) => new Promise<number>((resolve) => {
+      const socket = tlsConnect({ host: 'localhost', port: runtime.httpsPort, ...files() }, () => {
+        let next = 0;
+        const ids: string[] = [];
+        const batch = (): void => {
+          if (next >= 50 || socket.destroyed) return resolve(next);
+          let bytes = '';
+          for (let i = 0; i < 5; i++, next++) {
+            const id = `c${c}-${next}`;
+            ids.push(id);
+            bytes += `POST /topics/load%2F${c}?qos=1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${id.length}\r\n\r\n${id}`;
+          }
+          socket.write(bytes);
+        };
+        let text = '';
+        socket.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+          let oks = 0;
+          text = text.replace(/HTTP\/1\.1 200 OK\r\n[\s\S]*?\r\n\r\n\{"message":"OK","traceId":"[0-9a-f-]{36}"\}/g, () => {
+            oks++;
+            return '';
+          });
+          for (let i = 0; i < oks; i++) answered.add(ids.shift()!);
+          if (ids.length === 0) batch();
+        });
+        batch();
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(-1));
+      sockets.push(socket);
+    })).concat([(async () => {
+      while (answered.size < 300) await new Promise((r) => setTimeout(r, 2));
+      rig.server!.child.kill('SIGKILL');
+      return 0;
+    })()]));
+    await rig.server!.exited;
+    for (const s of sockets) s.destroy();
+    assert.ok(answered.size >= 300 && answered.size < 800, `killed in the midst: ${answered.size} of 800 answered (${sent.join(',')})`);
+
+    runtime = await start();
+    const back = mqtt.connect(`mqtts://localhost:${runtime.mqttPort}`, {
+      ...files(), clientId: 'offline-load', protocolVersion: 5, clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 3600 },
+    });
+    const got = collect(back);
+    await new Promise((resolve, reject) => { back.once('connect', resolve); back.once('error', reject); });
+    await got.waitFor(answered.size, 20_000);
+    const delivered = new Set(got.messages.map((m) => m.payload.toString()));
+    const lost = [...answered].filter((id) => !delivered.has(id));
+    assert.deepEqual(lost, [], `every 200 survived (${answered.size} answered, ${delivered.size} delivered)`);
+    await endClient(back);
     rig.server!.child.kill('SIGTERM');
     await rig.server!.exited;
   });
