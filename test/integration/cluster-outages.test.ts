@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { collect, connectMqtt, createDevice, type Device, type TestTopicd } from '../helpers/topicd.js';
+import { collect, connectMqtt, createDevice, httpsPost, type Device, type TestTopicd } from '../helpers/topicd.js';
 import { PG_URL } from '../unit/pg-schemas.js';
 
 const settle = (ms = 300): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -86,11 +86,17 @@ describe('cluster outages', () => {
     pub.publish('pg/lost', 'not stored', { qos: 1, retain: true }, (err) => { if (!err) acknowledged = true; });
     await closed;
     assert.equal(acknowledged, false, 'no PUBACK for a message the store did not keep');
+    // The iot-data API says so as AWS does: 503 ServiceUnavailableException, nothing written.
+    const shadow = await httpsPost(node, device, '/things/outage-device/shadow', '{"state":{"reported":{"lost":true}}}');
+    assert.equal(shadow.status, 503, shadow.body);
+    assert.equal(shadow.headers['x-amzn-errortype'], 'ServiceUnavailableException');
 
     await proxy.up();
     const again = await mqtt.connectAsync(`mqtts://localhost:${node.running.ports.mqtt}`, { ca: device.ca, cert: device.cert, key: device.key, reconnectPeriod: 0 });
     clients.push(again);
     await again.publishAsync('pg/back', 'stored again', { qos: 1, retain: true });
+    const read = await httpsPost(node, device, '/things/outage-device/shadow', '', { method: 'GET' });
+    assert.ok(read.status === 404 || !read.body.includes('lost'), `the refused update was not kept: ${read.status} ${read.body}`);
     await proxy.down();
   });
 });

@@ -10,7 +10,7 @@
  * thing name for the classic shadow, the shadow name for a named one, as AWS's tutorials and the
  * device SDKs' tests show (`No shadow exists with name: 'simShadow1'`).
  */
-import { TopicdError, type AwsErrorType } from '../../errors.js';
+import { isStoreUnavailable, TopicdError, type AwsErrorType, type StoreUnavailableError } from '../../errors.js';
 
 /** A request the shadow service refuses; `status` is the `code` of the error document. */
 export class ShadowError extends TopicdError {
@@ -54,6 +54,15 @@ export const shadowErrors = {
 /** Any error as a shadow refusal: ours as they are, anything else (a failed store write) a 500. */
 export function asShadowError(err: unknown): ShadowError {
   return err instanceof ShadowError ? err : shadowErrors.internal(err);
+}
+
+/**
+ * The same over REST, but for a store out of reach (a cluster's PostgreSQL), which stays itself: the
+ * iot-data API answers it with AWS's 503 ServiceUnavailableException (the MQTT error document has no
+ * such code, so over MQTT it is the 500 above).
+ */
+export function asRestError(err: unknown): ShadowError | StoreUnavailableError {
+  return isStoreUnavailable(err) ? err : asShadowError(err);
 }
 
 /**

@@ -27,7 +27,7 @@
 import { isTopicdError } from '../../errors.js';
 import type { Page, ShadowExpectation, ShadowStore } from '../../store/store.js';
 import { CLASSIC_SHADOW } from '../../store/store.js';
-import { asShadowError, errorDocument, shadowErrors, type ShadowError } from './errors.js';
+import { asRestError, asShadowError, errorDocument, shadowErrors, type ShadowError } from './errors.js';
 import { DEFAULT_SHADOW_LIMITS, ThingAdmission, type ShadowLimits } from './limits.js';
 import { decodeJson, parseUpdateRequest, readClientToken, readOptionalClientToken, type UpdateRequest } from './request.js';
 import { acceptedResponse, deleteResponse, deltaMessage, documentsMessage, getResponse } from './responses.js';
@@ -153,7 +153,7 @@ export class ShadowService {
     } catch (err) {
       // A token the store did not make is the caller's InvalidRequestException; anything else is ours.
       if (isTopicdError(err) && err.code === 'InvalidRequestException') throw err;
-      throw asShadowError(err);
+      throw asRestError(err);
     }
     const result: ListNamedShadowsResult = { results: listed.items, timestamp: this.seconds() };
     if (listed.next !== null) result.nextToken = listed.next;
@@ -169,7 +169,7 @@ export class ShadowService {
     try {
       await this.admit(ref, async () => { result = await work(); });
     } catch (err) {
-      throw asShadowError(err);
+      throw asRestError(err);
     }
     return result as T;
   }

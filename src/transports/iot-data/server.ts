@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { principalKey } from '../../auth/authorizer.js';
+import { isStoreUnavailable } from '../../errors.js';
 import type { Counters } from '../../observe/counters.js';
 import { countHttpsBytes, countHttpsResponse } from '../https-metrics.js';
 import { principalOf } from '../principal.js';
@@ -54,6 +55,8 @@ export function createIotDataServer(deps: IotDataDeps, timeouts: DevicePathTimeo
   const fail: Fail = (res, err, traceId) => {
     if (res.headersSent) return;
     if (err instanceof IotDataError) return sendError(res, err, traceId);
+    // The store out of reach (a cluster's PostgreSQL): nothing was acknowledged; the client retries later.
+    if (isStoreUnavailable(err)) return sendError(res, new IotDataError('ServiceUnavailableException', 'Service unavailable: the store cannot be reached; try again later'), traceId);
     deps.onError?.(err, 'iot-data request');
     res.shouldKeepAlive = false;
     sendError(res, new IotDataError('InternalFailureException', 'Internal failure'), traceId);
