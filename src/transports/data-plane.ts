@@ -210,12 +210,10 @@ export async function startDataPlane(settings: DataPlaneSettings, deps: DataPlan
         let deadlineTimer: NodeJS.Timeout | undefined;
         await Promise.race([stops, new Promise((r) => { deadlineTimer = setTimeout(r, 2_000); })]);
         clearTimeout(deadlineTimer);
-        for (const s of [https.http, httpsAlpn.http, webSocketOnly]) {
-          s.closeAllConnections();
-          // Stops node's deadline checks (boundInTime); the server never listened.
-          s.close(() => undefined);
-        }
         for (const s of httpServers) s.closeAllConnections();
+        webSocketOnly.closeAllConnections();
+        // Stops node's deadline checks (boundInTime); the servers never listened.
+        for (const s of [https.http, httpsAlpn.http, webSocketOnly]) s.close(() => undefined);
       })()),
     };
   } catch (err) {

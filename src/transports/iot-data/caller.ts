@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { Authorizer, Principal } from '../../auth/authorizer.js';
+import { principalKey, type Authorizer, type Principal } from '../../auth/authorizer.js';
 import { SigV4Error, verifySigV4 } from '../../auth/sigv4.js';
 import type { PublishGate, Publisher } from '../../broker/ingress.js';
 import type { RetainedEntry } from '../../broker/retained.js';
@@ -65,6 +65,17 @@ function callerFor(socket: TLSSocket, principal: Principal, authorizer: Authoriz
 
 const samePrincipal = (a: Principal, b: Principal): boolean =>
   a.kind === b.kind && (a.kind !== 'access-key' || b.kind !== 'access-key' || a.accessKeyId === b.accessKeyId);
+
+/**
+ * Registers a device's HTTPS connection, so that a certificate that stops being ACTIVE loses it at once
+ * (at shutdown the request in flight finishes and idle connections are closed by the caller instead).
+ * Returns the function that unregisters it.
+ */
+export function trackDevice(deps: IotDataDeps, socket: TLSSocket, principal: Principal): () => void {
+  return deps.connections.add(principalKey(principal), (reason) => {
+    if (reason === 'certificate-inactive') socket.destroy();
+  });
+}
 
 /** The SigV4 caller of a request on a socket without a certificate; throws IotDataError (403) when the signature does not hold. */
 export async function signedCaller(req: IncomingMessage, body: Buffer, deps: IotDataDeps): Promise<Caller> {

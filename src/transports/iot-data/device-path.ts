@@ -18,11 +18,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { principalKey, type Principal } from '../../auth/authorizer.js';
+import type { Principal } from '../../auth/authorizer.js';
 import type { Publisher } from '../../broker/ingress.js';
 import { countHttpsBytes } from '../https-metrics.js';
 import { rawAnswer, type IotDataError } from './answer.js';
-import type { IotDataDeps } from './caller.js';
+import { trackDevice, type IotDataDeps } from './caller.js';
 import { OTHER, PARTIAL, readPublishHead, type PublishHead } from './publish-head.js';
 import { countAccepted, devicePublisher, publishFromDevice, refusalError } from './publish.js';
 
@@ -62,10 +62,7 @@ class DeviceConnection {
 
   constructor(readonly socket: TLSSocket, principal: Principal, readonly path: DevicePath) {
     this.publisher = devicePublisher(path.deps.authorizer, principal);
-    // A certificate that stops being ACTIVE loses its keep-alive connection at once.
-    this.untrack = path.deps.connections.add(principalKey(principal), (reason) => {
-      if (reason === 'certificate-inactive') socket.destroy();
-    });
+    this.untrack = trackDevice(path.deps, socket, principal);
   }
 }
 

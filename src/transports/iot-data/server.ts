@@ -12,7 +12,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { principalKey } from '../../auth/authorizer.js';
 import { isStoreUnavailable } from '../../errors.js';
 import type { Counters } from '../../observe/counters.js';
 import { countHttpsBytes, countHttpsResponse } from '../https-metrics.js';
@@ -20,7 +19,7 @@ import { principalOf } from '../principal.js';
 import { IotDataError, send, sendError } from './answer.js';
 import { readBody } from './body.js';
 import { DevicePath, type DevicePathTimeouts } from './device-path.js';
-import { callerOf, type Fail, type IotDataDeps } from './caller.js';
+import { callerOf, trackDevice, type Fail, type IotDataDeps } from './caller.js';
 import { createPublishHandler } from './publish.js';
 import { findOperation, runOperation } from './routes.js';
 
@@ -96,14 +95,7 @@ export function createIotDataServer(deps: IotDataDeps, timeouts: DevicePathTimeo
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handle(req, res, true));
   server.on('connection', (socket: TLSSocket) => {
     const principal = principalOf(socket);
-    if (principal) {
-      // A certificate that stops being ACTIVE loses its keep-alive connection at once; at shutdown the
-      // request in flight finishes and idle connections are closed by the caller instead.
-      const untrack = deps.connections.add(principalKey(principal), (reason) => {
-        if (reason === 'certificate-inactive') socket.destroy();
-      });
-      socket.once('close', untrack);
-    }
+    if (principal) socket.once('close', trackDevice(deps, socket, principal));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
