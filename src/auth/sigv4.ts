@@ -125,13 +125,26 @@ interface Claim {
  * `X-Amz-Algorithm` in its query is checked as a presigned URL.
  */
 export async function verifySigV4(req: SigV4Request, opts: SigV4Options): Promise<SigV4Identity> {
-  const authorization = headerValue(req.headers, 'authorization');
   const { pathname, query } = splitTarget(req.path);
-  if (authorization === undefined) {
-    if (hasKey(query, 'X-Amz-Algorithm')) return verifyClaim(presignedClaim(req, query), req, pathname, opts);
-    throw new SigV4Error('MissingAuthenticationTokenException', 'Missing Authentication Token');
-  }
-  return verifyClaim(headerClaim(req, authorization, query), req, pathname, opts);
+  return verifyClaim(requestClaim(req, req.body, query), req, pathname, opts);
+}
+
+/**
+ * The checks of `verifySigV4` that need no body: the claim's form, its scope and date, the signed
+ * headers present, the access key known. For a server answering `Expect: 100-continue`, so that such
+ * a request is refused before its body is sent; the signature, which covers the body, is checked by
+ * `verifySigV4` once the body is in.
+ */
+export async function precheckSigV4(req: Omit<SigV4Request, 'body'>, opts: SigV4Options): Promise<void> {
+  await checkClaim(requestClaim(req, undefined, splitTarget(req.path).query), req, opts);
+}
+
+/** The claim of a request signed in its Authorization header or, without one, by a presigned URL. */
+function requestClaim(req: Omit<SigV4Request, 'body'>, body: Buffer | undefined, query: Record<string, string | string[]>): Claim {
+  const authorization = headerValue(req.headers, 'authorization');
+  if (authorization !== undefined) return headerClaim(req, body, authorization, query);
+  if (hasKey(query, 'X-Amz-Algorithm')) return presignedClaim(body, query);
+  throw new SigV4Error('MissingAuthenticationTokenException', 'Missing Authentication Token');
 }
 
 /**
@@ -142,12 +155,19 @@ export async function verifyPresignedUrl(req: Omit<SigV4Request, 'body'> & { bod
   const { pathname, query } = splitTarget(req.path);
   if (!hasKey(query, 'X-Amz-Algorithm')) throw new SigV4Error('MissingAuthenticationTokenException', 'Missing Authentication Token');
   const full: SigV4Request = { ...req, body: req.body ?? Buffer.alloc(0) };
-  return verifyClaim(presignedClaim(full, query), full, pathname, opts);
+  return verifyClaim(presignedClaim(full.body, query), full, pathname, opts);
 }
 
 // ---- the one check ----
 
-async function verifyClaim(claim: Claim, req: SigV4Request, pathname: string, opts: SigV4Options): Promise<SigV4Identity> {
+/** What a claim's signature is checked with, once the claim passed every check but the signature's. */
+interface CheckedClaim {
+  headers: Record<string, string>;
+  canonicalHeaders: Record<string, string>;
+  secret: string;
+}
+
+async function checkClaim(claim: Claim, req: Omit<SigV4Request, 'body'>, opts: SigV4Options): Promise<CheckedClaim> {
   if (claim.scopeTerminator !== 'aws4_request') {
     throw new SigV4Error('InvalidSignatureException', `Credential should be scoped with a valid terminator: 'aws4_request', not '${claim.scopeTerminator}'.`);
   }
@@ -178,7 +198,11 @@ async function verifyClaim(claim: Claim, req: SigV4Request, pathname: string, op
 
   const secret = await opts.lookupSecret(claim.accessKeyId);
   if (secret === undefined) throw new SigV4Error('UnrecognizedClientException', UNKNOWN_KEY_MESSAGE);
+  return { headers, canonicalHeaders, secret };
+}
 
+async function verifyClaim(claim: Claim, req: SigV4Request, pathname: string, opts: SigV4Options): Promise<SigV4Identity> {
+  const { headers, canonicalHeaders, secret } = await checkClaim(claim, req, opts);
   const scope = createScope(claim.scopeDate, claim.scopeRegion, claim.scopeService);
   const key = await getSigningKey(sha256, { accessKeyId: claim.accessKeyId, secretAccessKey: secret }, claim.scopeDate, claim.scopeRegion, claim.scopeService);
   const given = Buffer.from(claim.signature, 'utf8');
@@ -222,7 +246,8 @@ function checkTime(claim: Claim, opts: SigV4Options): void {
 
 // ---- where a claim comes from ----
 
-function headerClaim(req: SigV4Request, authorization: string, query: Record<string, string | string[]>): Claim {
+/** `body` undefined: not read yet (precheckSigV4); the claim then holds no payload hash. */
+function headerClaim(req: Omit<SigV4Request, 'body'>, body: Buffer | undefined, authorization: string, query: Record<string, string | string[]>): Claim {
   const space = authorization.indexOf(' ');
   const algorithm = space < 0 ? authorization : authorization.slice(0, space);
   if (algorithm !== ALGORITHM_IDENTIFIER) {
@@ -244,10 +269,14 @@ function headerClaim(req: SigV4Request, authorization: string, query: Record<str
   else if (httpDate !== undefined && !Number.isNaN(Date.parse(httpDate))) longDate = toLongDate(Date.parse(httpDate));
   else throw new SigV4Error('IncompleteSignatureException', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
 
-  const bodyHash = createHash('sha256').update(req.body).digest('hex');
   const declared = headerValue(req.headers, 'x-amz-content-sha256');
-  if (declared !== undefined && declared !== bodyHash && !(declared === UNSIGNED_PAYLOAD && req.body.length === 0)) {
-    throw new SigV4Error('InvalidSignatureException', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  const payloadHashes: string[] = [];
+  if (body !== undefined) {
+    const bodyHash = createHash('sha256').update(body).digest('hex');
+    if (declared !== undefined && declared !== bodyHash && !(declared === UNSIGNED_PAYLOAD && body.length === 0)) {
+      throw new SigV4Error('InvalidSignatureException', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    }
+    payloadHashes.push(declared ?? bodyHash);
   }
   return {
     ...parseCredential(parts.get('Credential') ?? ''),
@@ -255,12 +284,12 @@ function headerClaim(req: SigV4Request, authorization: string, query: Record<str
     signature: parts.get('Signature') ?? '',
     longDate,
     expiresS: undefined,
-    payloadHashes: [declared ?? bodyHash],
+    payloadHashes,
     queries: [query],
   };
 }
 
-function presignedClaim(req: SigV4Request, query: Record<string, string | string[]>): Claim {
+function presignedClaim(body: Buffer | undefined, query: Record<string, string | string[]>): Claim {
   const param = (name: string): string | undefined => {
     const value = query[name];
     return Array.isArray(value) ? value[0] : value;
@@ -290,7 +319,7 @@ function presignedClaim(req: SigV4Request, query: Record<string, string | string
   }
   // A presigned URL does not say which payload hash it signed: AWS IoT's recipe uses the empty
   // body's, S3-style signers UNSIGNED-PAYLOAD. The latter is taken only when there is no body to protect.
-  const payloadHashes = req.body.length === 0 ? [EMPTY_SHA256, UNSIGNED_PAYLOAD] : [createHash('sha256').update(req.body).digest('hex')];
+  const payloadHashes = body === undefined ? [] : body.length === 0 ? [EMPTY_SHA256, UNSIGNED_PAYLOAD] : [createHash('sha256').update(body).digest('hex')];
   return {
     ...parseCredential(param('X-Amz-Credential') ?? ''),
     signedHeaders: (param('X-Amz-SignedHeaders') ?? '').split(';').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''),

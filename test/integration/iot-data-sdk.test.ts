@@ -6,14 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import {
   ConflictException, DeleteThingShadowCommand, ForbiddenException, GetRetainedMessageCommand, GetThingShadowCommand, InvalidRequestException,
   IoTDataPlaneClient, ListNamedShadowsForThingCommand, ListRetainedMessagesCommand, PublishCommand, RequestEntityTooLargeException,
   ResourceNotFoundException, ThrottlingException, UnsupportedDocumentEncodingException, UpdateThingShadowCommand,
 } from '@aws-sdk/client-iot-data-plane';
+import { Hash } from '@smithy/hash-node';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { ControlClient } from '../../src/cli/control-client.js';
 import { createDevice, readCredentials, startTestTopicd, type Device, type TestTopicd } from '../helpers/topicd.js';
 
@@ -87,6 +90,35 @@ describe('iot-data sdk - @aws-sdk/client-iot-data-plane', () => {
     await rejectsWith(signed.send(new PublishCommand({ topic: 'sdk/+/wild', payload: Buffer.from('x') })), InvalidRequestException, 400);
     await rejectsWith(signed.send(new PublishCommand({ topic: 'sdk/big', payload: Buffer.alloc(129 * 1024) })), RequestEntityTooLargeException, 413);
     await rejectsWith(signed.send(new PublishCommand({ topic: '$aws/things/x/jobs/get', payload: Buffer.from('x') })), ForbiddenException, 403);
+  });
+
+  it('iot-data sdk - Expect: 100-continue with SigV4: a wrong key is refused before the body is asked for; the right key gets 100, then 200', async () => {
+    const port = topicd.running.ports.alpn!;
+    const body = 'sent only after 100 Continue';
+    const post = async (credentials: { accessKeyId: string; secretAccessKey: string }): Promise<{ continued: boolean; status: number; type: unknown }> => {
+      const signer = new SignatureV4({ service: 'iotdata', region: topicd.running.config.region, credentials, sha256: Hash.bind(null, 'sha256') });
+      const request = await signer.sign(new HttpRequest({
+        method: 'POST', protocol: 'https:', hostname: 'localhost', port, path: '/topics/sdk%2Fcontinue', query: { qos: '1' },
+        headers: { host: `localhost:${port}`, 'content-length': String(body.length), expect: '100-continue' }, body,
+      }));
+      return new Promise((resolve, reject) => {
+        let continued = false;
+        const req = httpsRequest({ host: 'localhost', port, method: 'POST', path: '/topics/sdk%2Fcontinue?qos=1', headers: request.headers, ca: device.ca, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ continued, status: res.statusCode ?? 0, type: res.headers['x-amzn-errortype'] }));
+        });
+        req.on('continue', () => {
+          continued = true;
+          req.end(body);
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+    };
+    const wrong = await post({ accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'wrong' });
+    assert.deepEqual(wrong, { continued: false, status: 403, type: 'UnrecognizedClientException' });
+    const right = await post(readCredentials(topicd.running.credentialsPath));
+    assert.deepEqual(right, { continued: true, status: 200, type: undefined });
   });
 
   it('iot-data sdk - UpdateThingShadow, GetThingShadow, named shadows, ListNamedShadowsForThing, DeleteThingShadow', async () => {

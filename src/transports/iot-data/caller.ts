@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { principalKey, type Authorizer, type Principal } from '../../auth/authorizer.js';
-import { SigV4Error, verifySigV4 } from '../../auth/sigv4.js';
+import { precheckSigV4, SigV4Error, verifySigV4, type SigV4Options } from '../../auth/sigv4.js';
 import type { PublishGate, Publisher } from '../../broker/ingress.js';
 import type { RetainedEntry } from '../../broker/retained.js';
 import type { ShadowService } from '../../services/shadow/index.js';
@@ -77,17 +77,22 @@ export function trackDevice(deps: IotDataDeps, socket: TLSSocket, principal: Pri
   });
 }
 
+const sigV4Options = (deps: IotDataDeps): SigV4Options => ({
+  lookupSecret: (id) => deps.lookupSecret(id), region: deps.region, services: IOT_DATA_SIGNING_NAMES, ...(deps.now ? { now: deps.now } : {}),
+});
+
+/** A signature check's refusal as the iot-data API answers it (403 with SigV4's own error type). */
+function asIotDataError(err: unknown): unknown {
+  return err instanceof SigV4Error ? new IotDataError(err.awsType, err.message) : err;
+}
+
 /** The SigV4 caller of a request on a socket without a certificate; throws IotDataError (403) when the signature does not hold. */
 export async function signedCaller(req: IncomingMessage, body: Buffer, deps: IotDataDeps): Promise<Caller> {
   let accessKeyId: string;
   try {
-    const identity = await verifySigV4({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body }, {
-      lookupSecret: (id) => deps.lookupSecret(id), region: deps.region, services: IOT_DATA_SIGNING_NAMES, ...(deps.now ? { now: deps.now } : {}),
-    });
-    accessKeyId = identity.accessKeyId;
+    accessKeyId = (await verifySigV4({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body }, sigV4Options(deps))).accessKeyId;
   } catch (err) {
-    if (err instanceof SigV4Error) throw new IotDataError(err.awsType, err.message);
-    throw err;
+    throw asIotDataError(err);
   }
   const socket = req.socket as TLSSocket;
   const principal: Principal = { kind: 'access-key', accessKeyId, sourceIp: peerAddress(socket) };
@@ -105,3 +110,23 @@ export function callerOf(req: IncomingMessage, body: Buffer, deps: IotDataDeps):
 
 /** A failure's answer: ours as they are, anything else logged and answered 500. */
 export type Fail = (res: ServerResponse, err: unknown, traceId: string) => void;
+
+/**
+ * `Expect: 100-continue`: `100 Continue`, then `read`, once what can be judged without the body holds:
+ * a device's certificate was judged at its handshake; a signed caller's claim (scope, date, signed
+ * headers, a known access key) is checked here (auth/sigv4.ts precheckSigV4), so a request signed
+ * with a wrong key is refused before its body is sent. The signature, which covers the body, is
+ * checked once the body is in. A refusal here closes the connection after the answer: the body was
+ * never read.
+ */
+export function continueWhenChecked(req: IncomingMessage, res: ServerResponse, deps: IotDataDeps, traceId: string, fail: Fail, read: () => void): void {
+  const go = (): void => {
+    res.writeContinue();
+    read();
+  };
+  if (principalOf(req.socket as TLSSocket) !== null) return go();
+  precheckSigV4({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers }, sigV4Options(deps)).then(go, (err: unknown) => {
+    res.shouldKeepAlive = false;
+    fail(res, asIotDataError(err), traceId);
+  });
+}

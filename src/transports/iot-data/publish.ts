@@ -23,7 +23,7 @@ import { doneReading, startReading } from '../flow-control.js';
 import { principalOf } from '../principal.js';
 import { IotDataError, publishedBody, send, sendError, type IotDataErrorType } from './answer.js';
 import { readBody, refuseTooLarge } from './body.js';
-import { signedCaller, type Fail, type IotDataDeps } from './caller.js';
+import { continueWhenChecked, signedCaller, type Fail, type IotDataDeps } from './caller.js';
 import { decodeTopic } from './publish-head.js';
 
 interface PublishRequest {
@@ -229,12 +229,12 @@ export function createPublishHandler(deps: IotDataDeps, fail: Fail): (req: Incom
     }
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxPayloadBytes) return refuseTooLarge(req, res, traceId, maxPayloadBytes);
-    if (continueExpected) res.writeContinue();
-    if (from === undefined) return signed(req, res, parsed, traceId);
-    readBody(req, res, traceId, maxPayloadBytes, (payload) => {
+    const read = from === undefined ? (): void => signed(req, res, parsed, traceId) : (): void => readBody(req, res, traceId, maxPayloadBytes, (payload) => {
       const late = publishFromDevice(gate, socket, from, true, parsed.topic, payload, parsed.qos, parsed.retain, parsed.properties);
       if (late !== undefined) return sendError(res, refusalError(late, gate), traceId);
       answerPublished(res, deps, traceId, parsed.qos);
     });
+    if (continueExpected) continueWhenChecked(req, res, deps, traceId, fail, read);
+    else read();
   };
 }

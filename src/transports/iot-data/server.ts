@@ -19,7 +19,7 @@ import { principalOf } from '../principal.js';
 import { IotDataError, send, sendError } from './answer.js';
 import { readBody } from './body.js';
 import { DevicePath, type DevicePathTimeouts } from './device-path.js';
-import { callerOf, trackDevice, type Fail, type IotDataDeps } from './caller.js';
+import { callerOf, continueWhenChecked, trackDevice, type Fail, type IotDataDeps } from './caller.js';
 import { createPublishHandler } from './publish.js';
 import { findOperation, runOperation } from './routes.js';
 
@@ -66,12 +66,13 @@ export function createIotDataServer(deps: IotDataDeps, timeouts: DevicePathTimeo
   const route = (req: IncomingMessage, res: ServerResponse, continueExpected: boolean, traceId: string, path: string, search: string): void => {
     const method = req.method ?? 'GET';
     const { operation, labels } = findOperation(method, path);
-    if (continueExpected) res.writeContinue();
-    readBody(req, res, traceId, MAX_REQUEST_BYTES, (body) => {
+    const read = (): void => readBody(req, res, traceId, MAX_REQUEST_BYTES, (body) => {
       callerOf(req, body, deps)
         .then((caller) => runOperation(operation, { method, labels, query: new URLSearchParams(search), body }, caller, deps))
         .then((answer) => send(res, 200, answer, traceId), (err: unknown) => fail(res, err, traceId));
     });
+    if (continueExpected) continueWhenChecked(req, res, deps, traceId, fail, read);
+    else read();
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, continueExpected: boolean): void => {
