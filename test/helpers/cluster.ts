@@ -6,10 +6,11 @@
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { ROOT_CA_FILE, ROOT_KEY_FILE } from '../../src/pki/certificate-authority.js';
 import { dropSchemas, freshSchema, PG_URL } from '../unit/pg-schemas.js';
 import { startNats, type TestNats } from './nats-server.js';
-import { startTestTopicd, tempDir, type TestTopicd } from './topicd.js';
+import { startTestTopicd, tempDir, type Device, type TestTopicd } from './topicd.js';
 import { RestartableTopicd } from './tools.js';
 
 export interface TestCluster {
@@ -68,4 +69,27 @@ export function childNode(cluster: TestCluster, prefix: string, nodeId: string, 
 /** The cluster's CA (certificate and key) into another node's data dir, as an operator copies it. */
 function shareCa(fromDataDir: string, toDataDir: string): void {
   for (const file of [ROOT_CA_FILE, ROOT_KEY_FILE]) copyFileSync(join(fromDataDir, file), join(toDataDir, file));
+}
+
+/** MQTT clients over mutual TLS with a device's certificate, on any node's port, ended together after a test. */
+export class DeviceClients {
+  private readonly all: MqttClient[] = [];
+
+  /** `device` is asked at each open: tests create theirs in `before`. */
+  constructor(private readonly device: () => Device) {}
+
+  async open(port: number, options: IClientOptions): Promise<MqttClient> {
+    const { ca, cert, key } = this.device();
+    return this.add(await mqtt.connectAsync(`mqtts://localhost:${port}`, { ca, cert, key, reconnectPeriod: 0, ...options }));
+  }
+
+  /** A client opened another way, ended with the others. */
+  add(client: MqttClient): MqttClient {
+    this.all.push(client);
+    return client;
+  }
+
+  endAll(): void {
+    for (const c of this.all) c.end(true);
+  }
 }

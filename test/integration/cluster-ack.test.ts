@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { childNode, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { childNode, DeviceClients, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { collect, createDevice, type Device } from '../helpers/topicd.js';
 import type { RestartableTopicd } from '../helpers/tools.js';
 
@@ -48,12 +48,8 @@ describe('cluster acknowledgements', () => {
   let cluster: TestCluster;
   let device: Device;
   let rig: RestartableTopicd;
-  const clients: MqttClient[] = [];
-  const open = async (port: number, options: IClientOptions): Promise<MqttClient> => {
-    const client = await mqtt.connectAsync(`mqtts://localhost:${port}`, { ca: device.ca, cert: device.cert, key: device.key, reconnectPeriod: 0, ...options });
-    clients.push(client);
-    return client;
-  };
+  const clients = new DeviceClients(() => device);
+  const open = (port: number, options: IClientOptions): Promise<MqttClient> => clients.open(port, options);
 
   before(async () => {
     cluster = await startCluster(1, { clusterAckTimeout: TIMEOUT_S });
@@ -61,7 +57,7 @@ describe('cluster acknowledgements', () => {
     rig = childNode(cluster, 'topicd-ack-', 'node-b', ['--cluster-ack-timeout', String(TIMEOUT_S)]);
   });
   after(async () => {
-    for (const c of clients) c.end(true);
+    clients.endAll();
     rig.server?.child.kill('SIGCONT');
     rig.cleanup();
     await cluster.stop();
@@ -95,7 +91,7 @@ describe('cluster acknowledgements', () => {
     const resumed = mqtt.connect(`mqtts://localhost:${cluster.nodes[0]!.running.ports.mqtt}`, {
       ca: device.ca, cert: device.cert, key: device.key, reconnectPeriod: 0, clientId, clean: false, protocolVersion: 4,
     });
-    clients.push(resumed);
+    clients.add(resumed);
     const got = collect(resumed);
     const connack = await new Promise<mqtt.IConnackPacket>((resolve, reject) => {
       resumed.once('connect', resolve);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { childNode, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { childNode, DeviceClients, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { collect, createDevice, type Device } from '../helpers/topicd.js';
 import type { RestartableTopicd } from '../helpers/tools.js';
 
@@ -16,12 +16,8 @@ describe('cluster failover', () => {
   let cluster: TestCluster;
   let device: Device;
   let rig: RestartableTopicd;
-  const clients: MqttClient[] = [];
-  const open = async (port: number, options: IClientOptions): Promise<MqttClient> => {
-    const client = await mqtt.connectAsync(`mqtts://localhost:${port}`, { ca: device.ca, cert: device.cert, key: device.key, reconnectPeriod: 0, ...options });
-    clients.push(client);
-    return client;
-  };
+  const clients = new DeviceClients(() => device);
+  const open = (port: number, options: IClientOptions): Promise<MqttClient> => clients.open(port, options);
 
   before(async () => {
     cluster = await startCluster(1);
@@ -29,7 +25,7 @@ describe('cluster failover', () => {
     rig = childNode(cluster, 'topicd-failover-', 'doomed');
   });
   after(async () => {
-    for (const c of clients) c.end(true);
+    clients.endAll();
     rig.cleanup();
     await cluster.stop();
   });
@@ -62,7 +58,7 @@ describe('cluster failover', () => {
     const resumed = mqtt.connect(`mqtts://localhost:${cluster.nodes[0]!.running.ports.mqtt}`, {
       ca: device.ca, cert: device.cert, key: device.key, reconnectPeriod: 0, clientId, clean: false, protocolVersion: 4,
     });
-    clients.push(resumed);
+    clients.add(resumed);
     const got = collect(resumed);
     const connack = await new Promise<mqtt.IConnackPacket>((resolve, reject) => {
       resumed.once('connect', resolve);
