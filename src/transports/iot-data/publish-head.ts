@@ -47,6 +47,18 @@ const LF = 10;
 const TOKEN = new Uint8Array(256);
 for (const c of '!#$%&\'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ') TOKEN[c.charCodeAt(0)] = 1;
 
+/** Whether a header name of this length and (lower-cased) first byte may be one `readPublishHead` looks at. */
+function mayMatter(length: number, first: number): boolean {
+  switch (first) {
+    case 0x63: return length === 14 || length === 10; // content-length, connection
+    case 0x74: return length === 17; // transfer-encoding
+    case 0x65: return length === 6; // expect
+    case 0x75: return length === 7; // upgrade
+    case 0x78: return length > 12; // x-amz-mqtt5-*
+    default: return false;
+  }
+}
+
 /** A percent-encoded or raw topic from the path after `/topics/`; undefined when its encoding is broken. */
 export function decodeTopic(raw: string): string | undefined {
   if (!raw.includes('%')) return raw;
@@ -106,9 +118,9 @@ export function readPublishHead(buf: Buffer, at: number): PublishHead | typeof P
       next++;
     }
     if (buf[next + 1] !== LF) return OTHER;
-    const nameLength = colon - line;
-    // Only the names that change how a request is read are looked at.
-    if (nameLength === 14 || nameLength === 17 || nameLength === 6 || nameLength === 7 || nameLength === 10 || nameLength > 12) {
+    // Only the names that change how a request is read are looked at (no string is made for Host,
+    // User-Agent, Accept, Content-Type, ...): by length and first letter, then in full.
+    if (mayMatter(colon - line, buf[line]! | 0x20)) {
       const name = buf.toString('latin1', line, colon).toLowerCase();
       if (name === 'content-length') {
         if (contentLength !== -1) return OTHER;
