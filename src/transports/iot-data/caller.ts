@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { principalKey, type Authorizer, type Principal } from '../../auth/authorizer.js';
+import { DENY_ALL, principalKey, type Authorizer, type Principal } from '../../auth/authorizer.js';
 import { precheckSigV4, SigV4Error, verifySigV4, type SigV4Options } from '../../auth/sigv4.js';
 import type { PublishGate, Publisher } from '../../broker/ingress.js';
 import type { RetainedEntry } from '../../broker/retained.js';
@@ -53,12 +53,20 @@ export interface Caller {
   readonly publisher: Publisher;
 }
 
+/**
+ * An HTTPS caller's publisher at the gate: its principal's grants (AWS: HTTPS has no client id, so
+ * neither client nor thing policy variables resolve), no session, no quota window.
+ */
+export function httpsPublisher(authorizer: Authorizer, principal: Principal | null): Publisher {
+  return { grants: principal ? authorizer.grants(principal, undefined) : DENY_ALL, session: undefined, rate: undefined, clientId: undefined };
+}
+
 const callers = new WeakMap<TLSSocket, Caller>();
 
 function callerFor(socket: TLSSocket, principal: Principal, authorizer: Authorizer): Caller {
   const kept = callers.get(socket);
   if (kept !== undefined && samePrincipal(kept.principal, principal)) return kept;
-  const caller: Caller = { principal, publisher: { grants: authorizer.grants(principal, undefined), session: undefined, rate: undefined, clientId: undefined } };
+  const caller: Caller = { principal, publisher: httpsPublisher(authorizer, principal) };
   callers.set(socket, caller);
   return caller;
 }

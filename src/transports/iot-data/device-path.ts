@@ -22,9 +22,9 @@ import type { Principal } from '../../auth/authorizer.js';
 import type { Publisher } from '../../broker/ingress.js';
 import { countHttpsBytes } from '../https-metrics.js';
 import { rawAnswer, type IotDataError } from './answer.js';
-import { trackDevice, type IotDataDeps } from './caller.js';
+import { httpsPublisher, trackDevice, type IotDataDeps } from './caller.js';
 import { OTHER, PARTIAL, readPublishHead, type PublishHead } from './publish-head.js';
-import { countAccepted, devicePublisher, publishFromDevice, refusalError } from './publish.js';
+import { countAccepted, publishFromDevice, refusalError } from './publish.js';
 
 export interface DevicePathTimeouts {
   headersMs: number;
@@ -61,7 +61,7 @@ class DeviceConnection {
   readonly onClose = (): void => this.path.closed(this);
 
   constructor(readonly socket: TLSSocket, principal: Principal, readonly path: DevicePath) {
-    this.publisher = devicePublisher(path.deps.authorizer, principal);
+    this.publisher = httpsPublisher(path.deps.authorizer, principal);
     this.untrack = trackDevice(path.deps, socket, principal);
   }
 }

@@ -15,7 +15,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { DENY_ALL, type Authorizer, type Principal } from '../../auth/authorizer.js';
 import type { PublishGate, Publisher, Refusal } from '../../broker/ingress.js';
 import { PROTOCOL_HTTPS } from '../../observe/counters.js';
 import type { PublishProperties } from '../../protocol/codec.js';
@@ -23,7 +22,7 @@ import { doneReading, startReading } from '../flow-control.js';
 import { principalOf } from '../principal.js';
 import { IotDataError, publishedBody, send, sendError, type IotDataErrorType } from './answer.js';
 import { readBody, refuseTooLarge } from './body.js';
-import { continueWhenChecked, signedCaller, type Fail, type IotDataDeps } from './caller.js';
+import { continueWhenChecked, httpsPublisher, signedCaller, type Fail, type IotDataDeps } from './caller.js';
 import { decodeTopic } from './publish-head.js';
 
 interface PublishRequest {
@@ -170,11 +169,6 @@ function answerPublished(res: ServerResponse, deps: IotDataDeps, traceId: string
   send(res, 200, publishedBody(traceId), traceId);
 }
 
-/** A device's publisher: its certificate's grants (AWS: HTTPS has no client id, so neither client nor thing policy variables resolve). */
-export function devicePublisher(authorizer: Authorizer, principal: Principal | null): Publisher {
-  return { grants: principal ? authorizer.grants(principal, undefined) : DENY_ALL, session: undefined, rate: undefined, clientId: undefined };
-}
-
 /**
  * A device's whole message through the gate (`admitted`: its head already passed `admit`), with its
  * connection marked as the one being read, so that what the message congests holds it back (flow-control.ts).
@@ -201,7 +195,7 @@ export function createPublishHandler(deps: IotDataDeps, fail: Fail): (req: Incom
   const publisherOf = (socket: TLSSocket): Publisher => {
     let found = publishers.get(socket);
     if (!found) {
-      found = devicePublisher(authorizer, principalOf(socket));
+      found = httpsPublisher(authorizer, principalOf(socket));
       publishers.set(socket, found);
     }
     return found;
